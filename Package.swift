@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Debian's -dev packages provide every C library below; `make setup` installs them.
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "crashfwd",
+    products: [
+        .executable(name: "crashfwd", targets: ["crashfwd"]),
+        .executable(name: "centercode-sandbox", targets: ["centercode-sandbox"]),
+    ],
+    targets: [
+        systemLibrary("CSystemd", pkgConfig: "libsystemd", apt: "libsystemd-dev"),
+        systemLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
+        systemLibrary("CPCRE2", pkgConfig: "libpcre2-8", apt: "libpcre2-dev"),
+        systemLibrary("CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev"),
+        systemLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd", apt: "libmicrohttpd-dev"),
+        systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        .target(
+            name: "CrashfwdCore",
+            dependencies: ["CSystemd", "CCurl", "CPCRE2", "CYAML", "CZlib"]
+        ),
+        .executableTarget(name: "crashfwd", dependencies: ["CrashfwdCore"]),
+        .executableTarget(name: "centercode-sandbox", dependencies: ["CMicroHTTPD"]),
+        .testTarget(name: "CrashfwdCoreTests", dependencies: ["CrashfwdCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["CrashfwdCore"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// zlib, for gzip-compressing log excerpts before they are attached.
+#include <zlib.h>
