@@ -160,12 +160,3 @@ public enum Log {
         return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
     }
 }
-
-extension String {
-    /// Replaces every occurrence of `target`; FoundationEssentials has no such method.
-    func replacingOccurrences(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty, contains(target) else { return self }
-        return split(separator: target, omittingEmptySubsequences: false)
-            .joined(separator: replacement)
-    }
-}

@@ -1,0 +1,35 @@
+/// The whole crashfwd configuration, read from a YAML file.
+public struct Config: Sendable {
+    public var file: String
+    public var stateDirectory: String
+    public var logLevel: LogLevel
+    public var files: [FileSourceConfig]
+    public var matchers: [MatcherConfig]
+    public var destinations: [String: DestinationConfig]
+    public var delivery: DeliveryConfig
+    /// Problems that do not stop the daemon, such as a key readable by other users.
+    public var warnings: [ConfigProblem]
+}
+
+/// A watched log file or glob of files.
+public struct FileSourceConfig: Sendable {
+    public enum StartPosition: String, Sendable {
+        /// Skip what is already in the file when it is first seen.
+        case end
+        /// Read the file from its first byte when it is first seen.
+        case beginning
+    }
+
+    public var path: String
+    public var startAt: StartPosition
+}
+
+/// Timing and limits of ticket delivery.
+public struct DeliveryConfig: Sendable {
+    /// Seconds before the first retry; each later retry waits up to twice as long.
+    public var initialBackoff: Double = 1
+    /// The longest wait between two retries, in seconds.
+    public var maximumBackoff: Double = 300
+    /// How long a rejected (4xx) report is kept as dead before it is deleted, in seconds.
+    public var deadRetention: Double = 30 * 86400
+}
