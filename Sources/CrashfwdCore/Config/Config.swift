@@ -9,6 +9,8 @@ public struct Config: Sendable {
     public var delivery: DeliveryConfig
     /// Problems that do not stop the daemon, such as a key readable by other users.
     public var warnings: [ConfigProblem]
+    /// How repeats of one crash are folded (`detect.folding`).
+    public var folding: FoldingConfig = FoldingConfig()
 }
 
 /// A watched log file or glob of files.

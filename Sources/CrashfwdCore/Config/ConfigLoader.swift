@@ -99,20 +99,8 @@ extension Config {
         watch?.reportUnknownKeys()
 
         var detect = reader.mapping("detect")
-        let defaultDestination = detect?.string("destination")
-        var matchers: [MatcherConfig] = []
-        for (index, node) in (detect?.list("matchers") ?? []).enumerated() {
-            let path = "detect.matchers[\(index)]"
-            if let matcher = MatcherConfig.read(
-                node, path: path, defaultDestination: defaultDestination, problems: problems)
-            {
-                if destinations[matcher.destination] == nil && !matcher.destination.isEmpty {
-                    let known = destinations.keys.sorted().joined(separator: ", ")
-                    problems.add(node, "\(path).destination", "unknown destination '\(matcher.destination)'; known: \(known)")
-                }
-                matchers.append(matcher)
-            }
-        }
+        let (matchers, folding) = DetectSectionReader(destinations: destinations, problems: problems)
+            .read(&detect)
         detect?.reportUnknownKeys()
 
         var delivery = DeliveryConfig()
@@ -125,7 +113,8 @@ extension Config {
 
         let config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
-            matchers: matchers, destinations: destinations, delivery: delivery, warnings: [])
+            matchers: matchers, destinations: destinations, delivery: delivery, warnings: [],
+            folding: folding)
         TemplateChecker(config: config, problems: problems).check()
         return config
     }
