@@ -17,7 +17,7 @@ extension Presets {
         + #"|Kernel panic.*|Kernel Offset:.*|Rebooting in.*|SMP:.*|(?:pc|lr|sp) :.*|x\d+\s*:.*"#
         + #"|pstate:.*|Internal error:.*|(?:Mem|Data) abort info:.*|(?:ESR|EC|SET|FnV|EA|ISV|CM|WnR) =.*"#
         + #"|\[[0-9a-f]+\] (?:pgd|user address).*|Tainted:.*|irq event stamp:.*|(?:hard|soft)irqs .*"#
-        + #"|note: .*|Fixing recursive fault.*|Dumping ftrace.*|---\[ end.*|=+\s*|EIP is at.*"#
+        + #"|note: .*|Fixing recursive fault.*|Dumping ftrace.*|---\[ end.*|=+\s*|EIP is at.*|#PF: .*"#
         + #"|invalid opcode:.*|general protection fault.*|PKRU:.*|(?:LR|PC) is at.*)$"#
 
     static let systemdCoredumpLine =
@@ -84,7 +84,7 @@ extension Presets {
             + #"|\d+ pages.*|Swap cache.*|Free swap.*|Total swap.*|Tasks state.*|\[ *(?:pid|\d+) *\].*"#
             + #"|DMA.*|Normal.*|HighMem.*|Movable.*|Memory cgroup.*|memory:.*|swap:.*|kmem:.*"#
             + #"|Killed process.*|Out of memory.*|"# + String(kernelReportLine.dropFirst(4)),
-        end: #"^oom_reaper: reaped process"#,
+        end: #"^oom_reaper: reaped process"#, lastCaptureWins: true,
         literals: ["invoked oom-killer", "out of memory: Kill", "Out of memory: Kill"])
 
     static let systemdUnit = MatcherConfig(

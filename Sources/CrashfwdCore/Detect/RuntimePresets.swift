@@ -59,7 +59,7 @@ extension Presets {
             + #"|BUS|FPE|ILL|ABRT) on unknown address)?.*)|[A-Z]+:DEADLYSIGNAL"#
             + #"|WARNING: (?<exception>ThreadSanitizer): (?<message>.*)"#
             + #"|(?<top_frame>\S+:\d+:\d+): runtime error: (?<message>.*)"#
-            + #"|SUMMARY: (?<exception>UndefinedBehaviorSanitizer): (?<message>.*))$"#,
+            + #"|SUMMARY: (?<exception>UndefinedBehaviorSanitizer): (?<message>.*)|={10,})$"#,
         continuation:
             #"^(?:==(?<pid>\d+)==\s*ERROR: (?<exception>\w+Sanitizer): (?<message>(?:(?<signal>"#
             + #"SEGV|BUS|FPE|ILL|ABRT) on unknown address)?.*)|={10,}|==\d+==.*"#
@@ -68,7 +68,11 @@ extension Presets {
             + #"|(?:freed|previously allocated|allocated) by thread .*|Thread T\d+.*|Shadow byte.*|=>.*"#
             + #"|(?:Direct|Indirect) leak of .*|Address 0x.*|HINT: .*)$"#,
         end: #"^(?:==\d+==ABORTING|SUMMARY: UndefinedBehaviorSanitizer: .*)$"#,
-        programFromPrefix: true, literals: ["Sanitizer", "DEADLYSIGNAL", "runtime error: "])
+        // A block opened by a separator line alone is not a report.
+        require: #"^(?:==\d+==\s*ERROR:|WARNING: ThreadSanitizer|\S+:\d+:\d+: runtime error:"#
+            + #"|SUMMARY: \w+Sanitizer|[A-Z]+:DEADLYSIGNAL)"#,
+        programFromPrefix: true,
+        literals: ["Sanitizer", "DEADLYSIGNAL", "runtime error: ", "=========="])
 
     static let glibcAbort = MatcherConfig(
         name: "glibc-abort", destination: "",
