@@ -3,7 +3,7 @@ import Foundation
 /// Writes `data` to `path` so readers see either the old or the whole new file.
 ///
 /// The bytes go to a temporary file in the same directory, which is fsynced and renamed
-/// over `path`; the directory is then fsynced so the rename survives a crash.
+/// over `path`. The directory is then fsynced so the rename survives a crash.
 func writeFileAtomically(_ data: Data, to path: String) throws {
     let directory = (path as NSString).deletingLastPathComponent
     let temporaryPath = "\(path).tmp-\(getpid())-\(UUID().uuidString)"
@@ -25,7 +25,7 @@ func writeFileAtomically(_ data: Data, to path: String) throws {
     try renameDurably(from: temporaryPath, to: path, directory: directory)
 }
 
-/// Renames `source` over `destination` and fsyncs `directory`, which holds both.
+/// Renames `source` over `destination` and fsyncs `directory`, which contains both.
 func renameDurably(from source: String, to destination: String, directory: String) throws {
     guard rename(source, destination) == 0 else {
         let error = SystemCallError(operation: "rename", path: destination)

@@ -22,7 +22,7 @@ final class FaultInjector: Sendable {
 
     func replaceRules(_ rules: [FaultRule]) { state.withLock { $0.rules = rules } }
 
-    /// The current rules; `times` is the remaining count and `skip` the remaining passes.
+    /// Returns the current rules, whose `times` and `skip` are the remaining counts.
     func rules() -> [FaultRule] { state.withLock { $0.rules } }
 
     var rejectedRateLimitCount: Int { state.withLock { $0.rejectedRateLimit } }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// What a matching fault rule does to a request.
+/// The effect of a matching fault rule on a request.
 enum FaultAction: String, Codable, Sendable, CaseIterable {
-    /// Answer with the rule's status, Retry-After and body; store nothing.
+    /// Respond with the rule's status, Retry-After and body, and store nothing.
     case respond
     /// Sleep `delayMs`, then handle the request normally.
     case delay
@@ -10,7 +10,7 @@ enum FaultAction: String, Codable, Sendable, CaseIterable {
     case closeBeforeResponse = "close-before-response"
     /// Store as usual, send the headers and part of the body, then drop the connection.
     case closeMidResponse = "close-mid-response"
-    /// Store as usual, then drop the connection before answering.
+    /// Store as usual, then drop the connection before responding.
     case acceptThenDrop = "accept-then-drop"
     /// Drop the connection while the request body is arriving; store nothing.
     case closeMidRequest = "close-mid-request"

@@ -45,7 +45,8 @@ final class HTTPServer: @unchecked Sendable {
         return sandbox_mhd_bound_port(daemon)
     }
 
-    /// Stops the daemon, waiting for its threads and open connections to finish.
+    /// Stops the daemon, which closes the listening socket and open connections and joins
+    /// MHD's threads.
     func stop() {
         if let daemon {
             MHD_stop_daemon(daemon)

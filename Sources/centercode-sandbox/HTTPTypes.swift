@@ -31,7 +31,7 @@ struct RequestHead: Sendable {
     }
 }
 
-/// How the server delivers a response.
+/// The way the server delivers a response.
 enum Delivery: Sendable {
     /// Send the whole response.
     case complete
@@ -56,7 +56,7 @@ struct HTTPResponse: Sendable {
         self.init(status: status, body: encodeJSON(json))
     }
 
-    /// An error in the service's shape: `{"status": CODE, "description": "..."}`.
+    /// Returns an error in the service's shape: `{"status": CODE, "description": "..."}`.
     static func error(_ status: Int, _ description: String) -> HTTPResponse {
         HTTPResponse(
             status: status,
@@ -68,7 +68,7 @@ struct HTTPResponse: Sendable {
     static var notFound: HTTPResponse { error(404, notFoundDescription) }
 }
 
-/// What the server does with a request body.
+/// The server's treatment of a request body.
 enum BodyHandling: Sendable {
     /// Keep the body in memory, up to `maxBytes`; beyond that the request gets a 413.
     case collect(maxBytes: Int)

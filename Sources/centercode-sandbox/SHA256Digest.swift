@@ -2,8 +2,8 @@ import CMicroHTTPD
 
 /// Incremental SHA-256 over GnuTLS, the TLS library libmicrohttpd already links.
 ///
-/// The handle is created in `init` and released by `finalize()`; an instance must be
-/// finalized exactly once, which `UploadSink` does on both its success and error paths.
+/// The GnuTLS handle is created in `init` and released by the first `finalize()` call, or by
+/// `deinit` when `finalize()` was never called. Later `finalize()` calls return "".
 final class SHA256Digest {
     private var handle: gnutls_hash_hd_t?
 

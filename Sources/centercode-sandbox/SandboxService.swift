@@ -4,7 +4,7 @@ import Synchronization
 /// The emulated Centercode API: routing, authentication, faults and responses.
 ///
 /// `HTTPServer` calls `plan(_:)` when a request's headers arrive and `respond(...)` once
-/// its body has been read; this type holds no libmicrohttpd state.
+/// its body has been read. This type contains no libmicrohttpd state.
 final class SandboxService: Sendable {
     static let maxCreateBodyBytes = 10 * 1024 * 1024
 
@@ -26,7 +26,7 @@ final class SandboxService: Sendable {
 
     var baseURL: String { publicBaseURL.withLock { $0 } }
 
-    /// Decides how to read the body and whether the answer is already fixed.
+    /// Decides how to read the body and whether the response is already fixed.
     func plan(_ head: RequestHead) -> RequestPlan {
         guard head.path.hasPrefix("/api/") else {
             return RequestPlan(
@@ -77,7 +77,7 @@ final class SandboxService: Sendable {
             plan.response = .notFound
             return
         }
-        // Multipart framing adds a few hundred bytes; 1 MiB of slack covers any sane client.
+        // Multipart framing adds a few hundred bytes per part, so 1 MiB of slack is generous.
         if let length = head.contentLength, length > config.maxFileBytes + 1024 * 1024 {
             plan.immediateResponse = uploadTooLarge
         } else {
@@ -114,7 +114,7 @@ final class SandboxService: Sendable {
 
     /// Builds the response once the body has been read.
     ///
-    /// `body` holds a collected body, `bodyTooLarge` says the collect limit was passed and
+    /// `body` is the collected body, `bodyTooLarge` is true when it passed the collect limit and
     /// `upload` is the finished file part of an upload, if any.
     func respond(
         _ head: RequestHead, plan: RequestPlan, body: Data, bodyTooLarge: Bool, upload: UploadSink?

@@ -434,7 +434,7 @@ extension SandboxTests {
     }
 
     @Test func rateLimitAnswers429WithRetryAfter() throws {
-        let sandbox = try SandboxServer(extraArguments: ["--rate-limit", "2"])
+        let sandbox = try SandboxServer(extraArguments: ["--rate-limit", "1"])
         var statuses: [Int] = []
         var retryAfter: [String?] = []
         for _ in 0..<5 {
