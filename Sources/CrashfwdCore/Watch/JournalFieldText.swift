@@ -17,14 +17,15 @@ enum JournalFieldText {
     }
 
     /// Converts a value to safe text. A value longer than `maxBytes` is cut at a character
-    /// boundary and gets the suffix ` [truncated N bytes]`.
+    /// boundary and gets the suffix ` [truncated]`. The original length is not stated because
+    /// sd-journal decompresses a compressed field only up to the data threshold.
     static func text(_ value: UnsafeBufferPointer<UInt8>, maxBytes: Int) -> String {
         guard value.count > maxBytes else { return escaped(value) }
         var end = maxBytes
         // Step back over UTF-8 continuation bytes so the cut does not split a character.
         while end > 0 && end > maxBytes - 4 && value[end] & 0xC0 == 0x80 { end -= 1 }
         let kept = escaped(UnsafeBufferPointer(rebasing: value[..<end]))
-        return kept + " [truncated \(value.count - end) bytes]"
+        return kept + " [truncated]"
     }
 
     static func escaped(_ value: UnsafeBufferPointer<UInt8>) -> String {

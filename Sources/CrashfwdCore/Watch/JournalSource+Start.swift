@@ -28,7 +28,13 @@ extension JournalSource {
             // Stand on the newest matching entry and count it as handled, so that a restart
             // before anything new arrives resumes here instead of at the new tail.
             try reader.seekTail()
-            if try reader.previous() { handled = .after(try reader.cursor()) }
+            if try reader.previous() {
+                handled = .after(try reader.cursor())
+            } else {
+                // No entry matches yet. Seek to the head: left at the tail, sd-journal 252
+                // returns only the newest entry of those that arrive before the next read.
+                try reader.seekHead()
+            }
         }
     }
 

@@ -43,7 +43,8 @@ public final class JournalSource: RecordSource {
         self.cursorPath = "\(stateDirectory)/journal.cursor"
         self.onWarning = onWarning
         reader = try JournalReader(location: config.location)
-        try reader.setDataThreshold(config.maxFieldBytes)
+        // One byte more than is kept, so a value cut by the threshold is still seen as too long.
+        try reader.setDataThreshold(config.maxFieldBytes + 1)
         try applyMatches()
         try seekToStart()
     }
