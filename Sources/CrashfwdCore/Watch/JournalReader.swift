@@ -191,6 +191,17 @@ final class JournalReader {
         }
     }
 
+    /// The realtime timestamps of the oldest and newest entry in the open files, or nil when
+    /// they hold no entries.
+    func cutoffRealtime() throws -> (from: UInt64, to: UInt64)? {
+        var from: UInt64 = 0
+        var to: UInt64 = 0
+        let status = try call("sd_journal_get_cutoff_realtime_usec") {
+            sd_journal_get_cutoff_realtime_usec($0, &from, &to)
+        }
+        return status > 0 ? (from, to) : nil
+    }
+
     // MARK: Change notification
 
     /// Consumes the events on `descriptor` and reports what changed.

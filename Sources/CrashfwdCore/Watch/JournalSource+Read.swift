@@ -2,8 +2,9 @@ extension JournalSource {
     /// Returns up to `limit` entries that follow the last one read.
     ///
     /// File changes are applied with `sd_journal_process` only once the open files are read
-    /// to the end. A file that journald rotated or that was vacuumed stays readable through
-    /// its open descriptor until then, so its remaining entries are read first.
+    /// to the end, so a file that journald rotated is read to its end before its archived
+    /// name is opened. A file deleted by vacuum is not readable any more (sd-journal 252
+    /// stops at a file whose link count is 0), and that loss is reported to `onWarning`.
     public func read(limit: Int) throws -> [LogRecord] {
         var records: [LogRecord] = []
         records.reserveCapacity(min(limit, 1024))
@@ -14,12 +15,27 @@ extension JournalSource {
             }
             let change = try reader.process()
             if change == .none { break }
-            if change == .invalidate {
-                Log.debug("journal files changed: rotation, vacuum or journald restart")
-            }
+            if change == .invalidate { try checkForRemovedEntries() }
         }
         backlog = records.count >= limit
         return records
+    }
+
+    /// Warns when every file holding entries newer than the last one read is gone, which
+    /// happens when files are vacuumed faster than they are read.
+    ///
+    /// NOTE: the check cannot tell whether the removed part held entries that match the
+    /// filter, so it may warn about a range in which no matching entry was lost.
+    func checkForRemovedEntries() throws {
+        Log.debug("journal files changed: rotation, vacuum or journald restart")
+        guard let lastRealtime, let oldest = try reader.cutoffRealtime()?.from,
+            oldest > lastRealtime, oldest > reportedRemovedUntil
+        else { return }
+        reportedRemovedUntil = oldest
+        onWarning(
+            "journal files were removed before they were read to the end: entries written after "
+                + "\(Self.formatRealtime(lastRealtime)) and before \(Self.formatRealtime(oldest)) may be lost"
+        )
     }
 
     func moveToUnreadEntry() throws -> Bool {
@@ -42,6 +58,7 @@ extension JournalSource {
         let timestamp = try reader.realtime()
         sequence += 1
         handled = .after(cursor)
+        lastRealtime = timestamp
         return LogRecord(
             source: Self.sourceID, stream: Self.stream(of: fields), text: fields["MESSAGE"] ?? "",
             fields: fields, position: RecordPosition(sequence: sequence, id: cursor, resume: cursor),

@@ -28,6 +28,10 @@ public final class JournalSource: RecordSource {
     /// True when a read stopped at its limit or has not happened yet.
     var backlog = true
     var sequence: UInt64 = 0
+    /// The realtime timestamp of the last entry read, for detecting removed files.
+    var lastRealtime: UInt64?
+    /// The oldest timestamp a removed-files warning already covered.
+    var reportedRemovedUntil: UInt64 = 0
 
     /// Opens the journal, applies the matches and seeks to the saved cursor or to the
     /// configured start.

@@ -84,13 +84,21 @@ final class PrivateJournald {
         }
     }
 
-    /// Stops journald with SIGTERM, which closes its journal files cleanly, and reaps it.
+    /// Stops journald with SIGTERM, which closes its journal files cleanly, and waits until it
+    /// has exited; after 5 seconds it is killed with SIGKILL.
     func stop() {
         guard pid > 0 else { return }
         kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
         var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        // Foundation's Process may reap the child first, and then waitpid fails with ECHILD.
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() > deadline { kill(pid, SIGKILL) }
+            usleep(5_000)
+        }
         pid = 0
+        // Removing the socket lets start() wait for the next journald to bind it again.
+        unlink(socketPath)
     }
 
     func restart() throws {
@@ -105,18 +113,18 @@ final class PrivateJournald {
         try waitUntil("rotated journal file") { archivedFiles().count > before }
     }
 
-    /// Removes archived journal files with `journalctl --vacuum-files`, keeping `keep` of the
-    /// newest files (the active file counts towards it).
-    func vacuum(keepFiles keep: Int) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
-        process.arguments = ["--directory=\(journalDirectory)", "--vacuum-files=\(keep)"]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PrivateJournaldError("journalctl --vacuum-files exited with \(process.terminationStatus)")
+    /// Removes every archived journal file with `journalctl --vacuum-files=1`, retrying
+    /// while journald is still taking a just-rotated file offline.
+    func vacuum() throws {
+        try waitUntil("vacuumed journal files") {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
+            process.arguments = ["--directory=\(journalDirectory)", "--vacuum-files=1"]
+            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return archivedFiles().isEmpty
         }
     }
 
