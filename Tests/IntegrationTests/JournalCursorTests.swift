@@ -8,13 +8,16 @@ struct JournalCursorTests {
         onWarning: @escaping (String) -> Void = { _ in }
     ) throws -> JournalSource {
         let config = JournalConfig(
-            location: .directory(journald.journalDirectory), matches: [["SYSLOG_IDENTIFIER=crashfwd-test"], ["SYSLOG_IDENTIFIER=systemd-coredump"]],
+            location: .directory(journald.journalDirectory),
+            matches: [["SYSLOG_IDENTIFIER=crashfwd-test"], ["SYSLOG_IDENTIFIER=systemd-coredump"]],
             startAt: startAt)
         return try JournalSource(config: config, stateDirectory: state, onWarning: onWarning)
     }
 
     func numbers(_ records: [LogRecord], tag: String) -> [Int] {
-        records.filter { $0.fields["TEST_TAG"] == tag }.compactMap { $0.fields["TEST_NUMBER"].flatMap(Int.init) }
+        records.filter { $0.fields["TEST_TAG"] == tag }.compactMap {
+            $0.fields["TEST_NUMBER"].flatMap(Int.init)
+        }
     }
 
     /// A detector that reports coredump entries once the next two entries of the same stream
@@ -22,7 +25,8 @@ struct JournalCursorTests {
     func makeDetector() throws -> Detector {
         let matcher = MatcherConfig(
             name: "coredump", destination: "crashes", journal: true,
-            journalMatches: ["MESSAGE_ID=\(JournalConfig.coredumpMessageID)"], start: nil, contextAfter: 2)
+            journalMatches: ["MESSAGE_ID=\(JournalConfig.coredumpMessageID)"], start: nil,
+            contextAfter: 2)
         return try Detector(matchers: [matcher])
     }
 
@@ -54,7 +58,9 @@ struct JournalCursorTests {
             try #require(!batch.isEmpty)
             for record in batch { detections += firstDetector.process(record, now: 0) }
             firstRecords += batch
-            if firstRecords.count >= total / 2 && firstDetector.oldestPendingPosition(source: "journal") != nil {
+            if firstRecords.count >= total / 2
+                && firstDetector.oldestPendingPosition(source: "journal") != nil
+            {
                 break
             }
         }
@@ -125,7 +131,9 @@ struct JournalCursorTests {
         defer { source.close() }
         var records: [LogRecord] = []
         for round in 0..<4 {
-            for number in round * 100..<(round + 1) * 100 { try journald.send(fields: testEntry("bulk", number)) }
+            for number in round * 100..<(round + 1) * 100 {
+                try journald.send(fields: testEntry("bulk", number))
+            }
             records += try source.read(limit: 30)
             try journald.rotate()
         }

@@ -38,7 +38,8 @@ struct JournalEndToEndTests {
     @Test func coredumpEntryBecomesTicket() throws {
         let journald = try PrivateJournald()
         let sandbox = try SandboxServer()
-        let crashfwd = try CrashfwdProcess(config: Self.config(sandbox: sandbox, journald: journald))
+        let crashfwd = try CrashfwdProcess(
+            config: Self.config(sandbox: sandbox, journald: journald))
         // Written before crashfwd starts: start_at boot must still find it.
         try journald.send(fields: coredumpEntry(pid: 3131))
         try crashfwd.start()

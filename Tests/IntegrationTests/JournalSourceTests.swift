@@ -8,20 +8,24 @@ import Testing
 @Suite("JournalSource on a private journald", .serialized)
 struct JournalSourceTests {
     func openSource(
-        _ journald: PrivateJournald, matches: [[String]] = [], startAt: JournalConfig.StartPosition = .tail,
-        state: String? = nil, maxFieldBytes: Int = 64 * 1024, onWarning: @escaping (String) -> Void = { _ in }
+        _ journald: PrivateJournald, matches: [[String]] = [],
+        startAt: JournalConfig.StartPosition = .tail,
+        state: String? = nil, maxFieldBytes: Int = 64 * 1024,
+        onWarning: @escaping (String) -> Void = { _ in }
     ) throws -> JournalSource {
         let config = JournalConfig(
             location: .directory(journald.journalDirectory), matches: matches, startAt: startAt,
             maxFieldBytes: maxFieldBytes)
-        return try JournalSource(config: config, stateDirectory: state ?? makeStateDirectory(), onWarning: onWarning)
+        return try JournalSource(
+            config: config, stateDirectory: state ?? makeStateDirectory(), onWarning: onWarning)
     }
 
     @Test func entriesBecomeRecords() throws {
         let journald = try PrivateJournald()
         let source = try openSource(journald)
         defer { source.close() }
-        try journald.send(fields: testEntry("basic", 1).merging(["CUSTOM_FIELD": "custom value"]) { $1 })
+        try journald.send(
+            fields: testEntry("basic", 1).merging(["CUSTOM_FIELD": "custom value"]) { $1 })
 
         let records = try readJournal(source) { values("TEST_TAG", in: $0).contains("basic") }
         let record = try #require(records.first { $0.fields["TEST_TAG"] == "basic" })
@@ -123,7 +127,10 @@ struct JournalSourceTests {
         defer { source.close() }
         let huge = [UInt8](repeating: UInt8(ascii: "a"), count: 100_000)
         try journald.send(binaryFields: [
-            ("MESSAGE", Array("bad \u{1b}[31m utf8 ".utf8) + [0xC3, 0x28, 0xFF] + Array(" ünïcode".utf8)),
+            (
+                "MESSAGE",
+                Array("bad \u{1b}[31m utf8 ".utf8) + [0xC3, 0x28, 0xFF] + Array(" ünïcode".utf8)
+            ),
             ("BINARY", [0x66, 0x00, 0xFF, 0x0D, 0x41]),
             ("HUGE", huge),
             ("TEST_TAG", Array("binary".utf8)),

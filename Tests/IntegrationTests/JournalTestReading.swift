@@ -49,14 +49,14 @@ func coredumpEntry(pid: Int, number: Int = 0) -> [String: String] {
     [
         "MESSAGE_ID": JournalConfig.coredumpMessageID,
         "MESSAGE": """
-            Process \(pid) (demo-app) of user 0 dumped core.
+        Process \(pid) (demo-app) of user 0 dumped core.
 
-            Stack trace of thread \(pid):
-            #0  0x00007f3a1c0a9e2c __pthread_kill_implementation (libc.so.6 + 0x8ae2c)
-            #1  0x00007f3a1c05afb2 raise (libc.so.6 + 0x3bfb2)
-            #2  0x000055d1c3e4a1b9 parse_header (demo-app + 0x11b9)
-            #3  0x000055d1c3e4a2f0 main (demo-app + 0x12f0)
-            """,
+        Stack trace of thread \(pid):
+        #0  0x00007f3a1c0a9e2c __pthread_kill_implementation (libc.so.6 + 0x8ae2c)
+        #1  0x00007f3a1c05afb2 raise (libc.so.6 + 0x3bfb2)
+        #2  0x000055d1c3e4a1b9 parse_header (demo-app + 0x11b9)
+        #3  0x000055d1c3e4a2f0 main (demo-app + 0x12f0)
+        """,
         "COREDUMP_EXE": "/usr/bin/demo-app", "COREDUMP_PID": String(pid),
         "COREDUMP_SIGNAL_NAME": "SIGSEGV", "COREDUMP_SIGNAL": "11", "PRIORITY": "2",
         "SYSLOG_IDENTIFIER": "systemd-coredump", "TEST_TAG": "crash", "TEST_NUMBER": String(number),

@@ -1,6 +1,6 @@
 /// The `watch.journal` section: which journal to follow and which entries to read.
 public struct JournalConfig: Sendable {
-    /// Where reading starts when no cursor is saved yet.
+    /// The start position used when no cursor is saved yet.
     public enum StartPosition: String, Sendable {
         /// Only entries written after the daemon starts.
         case tail
@@ -30,7 +30,7 @@ public struct JournalConfig: Sendable {
     /// An empty list reads every entry.
     public var matches: [[String]]
     public var startAt: StartPosition
-    /// The longest field value kept, in bytes; longer values are truncated.
+    /// The maximum length of a field value in bytes. Longer values are truncated.
     public var maxFieldBytes: Int
 
     public init(
@@ -74,10 +74,12 @@ extension JournalConfig {
     static func readLocation(_ reader: inout MappingReader) -> JournalLocation {
         let directory = reader.string("directory")
         let files = reader.stringList("files")
-        let paths = (directory.map { [("directory", $0)] } ?? []) + (files ?? []).map { ("files", $0) }
+        let paths =
+            (directory.map { [("directory", $0)] } ?? []) + (files ?? []).map { ("files", $0) }
         for (key, path) in paths where !path.hasPrefix("/") {
             reader.problems.add(
-                reader.value(key), reader.keyPath(key), "'\(path)' is relative; use an absolute path")
+                reader.value(key), reader.keyPath(key),
+                "'\(path)' is relative; use an absolute path")
         }
         if let directory {
             if files != nil {
@@ -89,7 +91,9 @@ extension JournalConfig {
         }
         if let files {
             if files.isEmpty {
-                reader.problems.add(reader.value("files"), reader.keyPath("files"), "list at least one journal file")
+                reader.problems.add(
+                    reader.value("files"), reader.keyPath("files"), "list at least one journal file"
+                )
             }
             return .files(files)
         }
@@ -111,7 +115,8 @@ extension JournalConfig {
             guard case .scalar(let text, _) = item.value, isValidMatch(text) else {
                 problems.add(
                     item, "\(path)[\(index)]",
-                    "invalid match: expected FIELD=value with an upper-case field name such as _TRANSPORT=kernel")
+                    "invalid match: expected FIELD=value with an upper-case field name such as _TRANSPORT=kernel"
+                )
                 continue
             }
             group.append(text)
@@ -130,7 +135,8 @@ extension JournalConfig {
         else { return false }
         return name.allSatisfy { byte in
             (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "_")
         }
     }
 }

@@ -1,10 +1,10 @@
 /// How far the journal has been handled, as stored in `STATE/journal.cursor`.
 ///
-/// The file is one line: `after CURSOR` when the entry at the cursor and everything before
-/// it is handled, so reading resumes with the entry after it, or `at CURSOR` when the entry
-/// at the cursor is the first one not yet handled (it starts a block the detector still
-/// holds), so reading resumes with that entry itself. A line with a bare cursor, as
-/// `journalctl --cursor-file` writes, is read as `after`.
+/// The file is one line. `after CURSOR` means the entry at the cursor and everything before
+/// it is handled, so reading resumes with the next entry. `at CURSOR` means the entry at the
+/// cursor is the first one not yet handled, because it starts a block the detector still
+/// keeps open, so reading resumes with that entry itself. A bare cursor, as
+/// `journalctl --cursor-file` writes it, is read as `after`.
 enum JournalPosition: Equatable {
     case after(String)
     case at(String)
@@ -22,7 +22,7 @@ enum JournalPosition: Equatable {
         }
     }
 
-    /// Parses the file text; nil when it holds no cursor.
+    /// Parses the file text; nil when it contains no cursor.
     init?(fileText: String) {
         let line = fileText.trimmed()
         if line.hasPrefix("after ") {
@@ -36,8 +36,7 @@ enum JournalPosition: Equatable {
         }
     }
 
-    /// The realtime timestamp in a cursor's `t=` part (hexadecimal microseconds), which
-    /// journal cursors have carried since systemd 38.
+    /// The realtime timestamp in a cursor's `t=` part (hexadecimal microseconds).
     var realtime: UInt64? {
         for part in cursor.split(separator: ";") where part.hasPrefix("t=") {
             return UInt64(part.dropFirst(2), radix: 16)

@@ -4,7 +4,7 @@ import CSystemd
     import Glibc
 #endif
 
-/// Where a journal reader takes its entries from.
+/// The journal a reader opens.
 public enum JournalLocation: Sendable, Equatable {
     /// The journals of this machine, as `journalctl` without options reads them.
     case system
@@ -185,7 +185,9 @@ final class JournalReader {
             var data: UnsafeRawPointer?
             var length = 0
             let status = sd_journal_enumerate_available_data(handle, &data, &length)
-            if status < 0 { throw SystemError("sd_journal_enumerate_available_data", code: -status) }
+            if status < 0 {
+                throw SystemError("sd_journal_enumerate_available_data", code: -status)
+            }
             guard status > 0, let data else { return }
             body(UnsafeRawBufferPointer(start: data, count: length))
         }

@@ -50,7 +50,9 @@ extension JournalSource {
         var fields: [String: String] = [:]
         let maxBytes = config.maxFieldBytes
         try reader.forEachField { data in
-            guard let (name, value) = JournalFieldText.split(data, maxBytes: maxBytes) else { return }
+            guard let (name, value) = JournalFieldText.split(data, maxBytes: maxBytes) else {
+                return
+            }
             // NOTE: a field that occurs more than once in an entry keeps its first value.
             if fields[name] == nil { fields[name] = value }
         }
@@ -61,7 +63,8 @@ extension JournalSource {
         lastRealtime = timestamp
         return LogRecord(
             source: Self.sourceID, stream: Self.stream(of: fields), text: fields["MESSAGE"] ?? "",
-            fields: fields, position: RecordPosition(sequence: sequence, id: cursor, resume: cursor),
+            fields: fields,
+            position: RecordPosition(sequence: sequence, id: cursor, resume: cursor),
             timestamp: timestamp)
     }
 

@@ -77,7 +77,8 @@ extension JournalSource {
         else { return "\(usec) us" }
         let fraction = String(usec % 1_000_000)
         let padded = String(repeating: "0", count: 6 - fraction.count) + fraction
-        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let text = String(
+            decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return "\(text).\(padded)Z"
     }
 }

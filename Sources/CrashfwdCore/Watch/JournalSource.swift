@@ -53,10 +53,22 @@ public final class JournalSource: RecordSource {
         try seekToStart()
     }
 
+    /// Wraps an already opened reader without a cursor file, for one-off scans. The caller
+    /// seeks the reader.
+    init(reader: JournalReader, config: JournalConfig) throws {
+        self.config = config
+        self.stateDirectory = ""
+        self.cursorPath = ""
+        self.onWarning = { Log.warning($0, ["SOURCE": "journal"]) }
+        self.reader = reader
+        try reader.setDataThreshold(config.maxFieldBytes + 1)
+        try applyMatches()
+    }
+
     public var pollDescriptor: Int32 { reader.descriptor }
 
     /// Seconds until `read(limit:)` must be called even if `pollDescriptor` stays quiet, or
-    /// nil to wait for the descriptor alone. sd-journal asks for a timeout when it cannot rely
+    /// nil to wait for the descriptor alone. sd-journal requests a timeout when it cannot rely
     /// on inotify, for example for journals on network file systems.
     public var pollTimeout: Double? {
         if backlog { return 0 }

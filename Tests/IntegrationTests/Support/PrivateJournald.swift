@@ -37,7 +37,9 @@ final class PrivateJournald {
 
     init() throws {
         var template = Array("/tmp/crashfwd-journald.XXXXXX".utf8CString)
-        guard let created = mkdtemp(&template) else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        guard let created = mkdtemp(&template) else {
+            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+        }
         root = String(cString: created)
         machineID = try String(contentsOfFile: "/etc/machine-id", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -45,7 +47,8 @@ final class PrivateJournald {
             try FileManager.default.createDirectory(
                 atPath: "\(root)/\(directory)", withIntermediateDirectories: true)
         }
-        try Self.configuration.write(toFile: "\(root)/journald.conf", atomically: true, encoding: .utf8)
+        try Self.configuration.write(
+            toFile: "\(root)/journald.conf", atomically: true, encoding: .utf8)
         try start()
     }
 
@@ -65,10 +68,11 @@ final class PrivateJournald {
         if FileManager.default.fileExists(atPath: "/var/log/journal") {
             mounts.append("mount --bind \(root)/var-log-journal /var/log/journal")
         }
-        let script = (["set -e"] + mounts + [
-            "mkdir -p /run/systemd/journal /run/log/journal",
-            "exec \(Self.executable)",
-        ]).joined(separator: "\n")
+        let script =
+            (["set -e"] + mounts + [
+                "mkdir -p /run/systemd/journal /run/log/journal",
+                "exec \(Self.executable)",
+            ]).joined(separator: "\n")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         // unshare without --fork execs bash, which execs journald: the PID is journald's.
@@ -141,11 +145,13 @@ final class PrivateJournald {
     /// Sends one entry whose values are raw bytes, as an ordered list of fields.
     func send(binaryFields fields: [(String, [UInt8])]) throws {
         let datagram = Self.encode(fields)
-        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(
+            AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw PrivateJournaldError("socket: errno \(errno)") }
         defer { Glibc.close(descriptor) }
         var size: Int32 = 8 << 20
-        setsockopt(descriptor, SOL_SOCKET, SO_SNDBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(
+            descriptor, SOL_SOCKET, SO_SNDBUFFORCE, &size, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { buffer in
@@ -156,11 +162,15 @@ final class PrivateJournald {
         let sent = datagram.withUnsafeBytes { bytes in
             withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(descriptor, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                    sendto(
+                        descriptor, bytes.baseAddress, bytes.count, 0, $0,
+                        socklen_t(MemoryLayout<sockaddr_un>.size))
                 }
             }
         }
-        guard sent == datagram.count else { throw PrivateJournaldError("sendto \(socketPath): errno \(errno)") }
+        guard sent == datagram.count else {
+            throw PrivateJournaldError("sendto \(socketPath): errno \(errno)")
+        }
     }
 
     /// Encodes fields as `NAME=value\n`, or for values with a newline or a non-text byte as
@@ -184,7 +194,9 @@ final class PrivateJournald {
     private func waitUntil(_ what: String, timeout: Double = 10, _ condition: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {
-            if Date() > deadline { throw PrivateJournaldError("timed out waiting for \(what) in \(root)") }
+            if Date() > deadline {
+                throw PrivateJournaldError("timed out waiting for \(what) in \(root)")
+            }
             usleep(10_000)
         }
     }
