@@ -3,6 +3,7 @@ import Testing
 
 /// A coredump entry written to a private journald becomes a sandbox ticket through
 /// `crashfwd run`.
+extension JournalTests {
 @Suite(.serialized)
 struct JournalEndToEndTests {
     static func config(sandbox: SandboxServer, journald: PrivateJournald) -> String {
@@ -63,4 +64,5 @@ struct JournalEndToEndTests {
         crashfwd.stop()
         #expect(try sandbox.tickets().count == 3)
     }
+}
 }

@@ -5,6 +5,7 @@ import Testing
     import Glibc
 #endif
 
+extension JournalTests {
 @Suite("JournalSource on a private journald", .serialized)
 struct JournalSourceTests {
     func openSource(
@@ -142,4 +143,5 @@ struct JournalSourceTests {
         #expect(record.fields["BINARY"] == "f\\x00\\xff\\x0dA")
         #expect(record.fields["HUGE"] == String(repeating: "a", count: 1024) + " [truncated]")
     }
+}
 }
