@@ -19,9 +19,10 @@ let package = Package(
         systemLibrary("CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev"),
         systemLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd", apt: "libmicrohttpd-dev"),
         systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        .systemLibrary(name: "CLinux"),
         .target(
             name: "CrashfwdCore",
-            dependencies: ["CSystemd", "CCurl", "CPCRE2", "CYAML", "CZlib"]
+            dependencies: ["CLinux", "CSystemd", "CCurl", "CPCRE2", "CYAML", "CZlib"]
         ),
         .executableTarget(name: "crashfwd", dependencies: ["CrashfwdCore"]),
         .executableTarget(name: "centercode-sandbox", dependencies: ["CMicroHTTPD"]),

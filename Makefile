@@ -1,0 +1,38 @@
+# crashfwd: build, test and demo entry points. Every target that needs the Debian
+# packages runs `setup` first, so a fresh Debian 12 machine needs nothing else.
+
+SWIFT ?= swift
+BUILD_FLAGS ?=
+RELEASE_FLAGS = -c release --static-swift-stdlib
+
+.PHONY: all setup build release test demo bench deb format lint clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build $(BUILD_FLAGS)
+
+release: setup
+	$(SWIFT) build $(RELEASE_FLAGS)
+
+test: setup
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+demo: build
+	@scripts/demo.sh
+
+bench: release
+	@bench/run.sh
+
+format:
+	$(SWIFT) format --in-place --configuration .swift-format --recursive Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --configuration .swift-format --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build demo/work

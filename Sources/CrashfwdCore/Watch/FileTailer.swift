@@ -1,0 +1,212 @@
+import CLinux
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Follows log files with inotify, surviving rotation by rename and by truncation.
+///
+/// The tailer watches the directory of every configured glob, so it sees files that are
+/// created, renamed into place or truncated. When a path starts to name a new inode (a
+/// rotation), the old file is read to its end first, then the new one from its start.
+/// Offsets are kept per path in `STATE/files.json` and resumed after a restart when the
+/// path still names the same inode.
+public final class FileTailer: RecordSource {
+    public struct Warning: Sendable {
+        public var path: String
+        public var message: String
+    }
+
+    let sources: [FileSourceConfig]
+    let positionsPath: String
+    let inotify: Int32
+    let maximumLineBytes: Int
+    var files: [String: TrackedFile] = [:]
+    /// Rotated-away files still being read to their end.
+    var draining: [TrackedFile] = []
+    var savedPositions: [String: SavedPosition] = [:]
+    var sequence: UInt64 = 0
+    /// Seconds a rotated-away file is still read after its end, because the writing program
+    /// may append to it until it reopens its log.
+    static let rotationGrace = 5.0
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    /// Problems met while following, for the daemon to log.
+    public var warnings: [Warning] = []
+
+    struct SavedPosition: Codable, Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var offset: UInt64
+    }
+
+    public init(sources: [FileSourceConfig], stateDirectory: String, maximumLineBytes: Int = 64 << 10) throws {
+        self.sources = sources
+        self.positionsPath = "\(stateDirectory)/files.json"
+        self.maximumLineBytes = maximumLineBytes
+        inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        if inotify < 0 { throw SystemError("inotify_init1") }
+        if let bytes = try FileIO.readFile(positionsPath) {
+            savedPositions = (try? JSONCoding.decode([String: SavedPosition].self, from: bytes)) ?? [:]
+        }
+        try watchDirectories()
+        try scan(startup: true)
+    }
+
+    deinit { Glibc.close(inotify) }
+
+    public var pollDescriptor: Int32 { inotify }
+
+    public func close() {
+        files.removeAll()
+        draining.removeAll()
+    }
+
+    /// The paths being followed and their current offsets, for status output.
+    public var positions: [String: UInt64] { files.mapValues(\.lineStart) }
+
+    func watchDirectories() throws {
+        let mask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_DELETE | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB)
+        var watched: Set<String> = []
+        for source in sources {
+            let directoryPattern = DurableFile.parentDirectory(of: source.path)
+            let directories = Glob(directoryPattern).hasWildcards ? Glob(directoryPattern).expand() : [directoryPattern]
+            for directory in directories where !watched.contains(directory) {
+                watched.insert(directory)
+                if inotify_add_watch(inotify, directory, mask) < 0 {
+                    warnings.append(Warning(path: directory, message: "cannot watch directory: \(SystemError("inotify_add_watch", path: directory)); files in it are not followed until crashfwd restarts"))
+                }
+            }
+        }
+    }
+
+    /// Opens files that newly match a glob and detects rotation of files already open.
+    func scan(startup: Bool) throws {
+        for source in sources {
+            let paths = Glob(source.path).hasWildcards ? Glob(source.path).expand() : [source.path]
+            for path in paths { try track(path, source: source, startup: startup) }
+        }
+    }
+
+    func track(_ path: String, source: FileSourceConfig, startup: Bool) throws {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }
+        if let current = files[path] {
+            if current.device == UInt64(info.st_dev) && current.inode == UInt64(info.st_ino) { return }
+            current.rotatedAt = Clock.monotonic()
+            draining.append(current)  // rotated: finish the old inode first
+            files[path] = nil
+        }
+        let offset = startOffset(path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), source: source, startup: startup)
+        do {
+            if let file = try TrackedFile.open(path: path, offset: offset) { files[path] = file }
+        } catch {
+            warnings.append(Warning(path: path, message: "\(error)"))
+        }
+    }
+
+    /// Where to start in a file: its saved offset if it is the same inode, else the start
+    /// position from the config for files present at startup, else the first byte.
+    func startOffset(_ path: String, device: UInt64, inode: UInt64, source: FileSourceConfig, startup: Bool) -> UInt64? {
+        if let saved = savedPositions[path], saved.device == device, saved.inode == inode {
+            return saved.offset
+        }
+        if startup && savedPositions[path] == nil && source.startAt == .end { return nil }
+        return 0
+    }
+
+    public func read(limit: Int) throws -> [LogRecord] {
+        drainEvents()
+        try scan(startup: false)
+        var records: [LogRecord] = []
+        for file in draining {
+            records += readLines(from: file, limit: limit - records.count)
+        }
+        draining.removeAll { file in
+            let finished = file.lineStart + UInt64(file.partial.count) >= file.size
+            return finished && Clock.monotonic() > file.rotatedAt + FileTailer.rotationGrace
+        }
+        for path in files.keys.sorted() where records.count < limit {
+            guard let file = files[path] else { continue }
+            checkTruncation(file)
+            records += readLines(from: file, limit: limit - records.count)
+        }
+        return records
+    }
+
+    func drainEvents() {
+        var events = [UInt8](repeating: 0, count: 8192)
+        while Glibc.read(inotify, &events, events.count) > 0 {}
+    }
+
+    func checkTruncation(_ file: TrackedFile) {
+        let size = file.size
+        let readEnd = file.lineStart + UInt64(file.partial.count)
+        if size < readEnd {
+            warnings.append(Warning(path: file.path, message: "file was truncated from \(readEnd) to \(size) bytes; reading it again from the start"))
+            file.lineStart = 0
+            file.partial.removeAll()
+            file.discardingLongLine = false
+        }
+    }
+
+    /// Reads complete lines from a file, at most `limit`.
+    func readLines(from file: TrackedFile, limit: Int) -> [LogRecord] {
+        var records: [LogRecord] = []
+        while records.count < limit {
+            let readOffset = file.lineStart + UInt64(file.partial.count)
+            let count = buffer.withUnsafeMutableBytes { raw in
+                pread(file.descriptor, raw.baseAddress, raw.count, off_t(readOffset))
+            }
+            if count <= 0 { break }
+            var start = 0
+            for index in 0..<count where buffer[index] == 10 {
+                appendLine(file, buffer[start..<index], to: &records, complete: true)
+                start = index + 1
+            }
+            file.partial.append(contentsOf: buffer[start..<count])
+            if file.partial.count > maximumLineBytes {
+                appendLine(file, [], to: &records, complete: false)
+            }
+        }
+        return records
+    }
+
+    func appendLine(_ file: TrackedFile, _ tail: ArraySlice<UInt8>, to records: inout [LogRecord], complete: Bool) {
+        let lineLength = file.partial.count + tail.count
+        defer {
+            file.lineStart += UInt64(lineLength + (complete ? 1 : 0))
+            file.partial.removeAll(keepingCapacity: true)
+            if complete { file.discardingLongLine = false }
+        }
+        if file.discardingLongLine { return }
+        var bytes = file.partial
+        bytes.append(contentsOf: tail)
+        var text: String
+        if bytes.count > maximumLineBytes {
+            text = String(decoding: bytes.prefix(maximumLineBytes), as: UTF8.self) + " [line cut at \(maximumLineBytes) bytes]"
+            file.discardingLongLine = !complete
+        } else {
+            text = String(decoding: bytes, as: UTF8.self)
+        }
+        if text.hasSuffix("\r") { text.removeLast() }
+        sequence += 1
+        let position = RecordPosition(sequence: sequence, id: "\(file.identity):\(file.lineStart)", resume: "\(file.lineStart)")
+        records.append(LogRecord(source: file.source, stream: file.source, text: text, position: position, timestamp: Clock.microseconds()))
+    }
+
+    public func savePositions(oldestPending: (String) -> RecordPosition?) throws {
+        var positions: [String: SavedPosition] = [:]
+        for (path, file) in files {
+            var offset = file.lineStart
+            if let pending = oldestPending(file.source), pending.id.hasPrefix("\(file.identity):"),
+                let resume = UInt64(pending.resume)
+            {
+                offset = min(offset, resume)
+            }
+            positions[path] = SavedPosition(device: file.device, inode: file.inode, offset: offset)
+        }
+        guard positions != savedPositions else { return }
+        try DurableFile.write(try JSONCoding.encode(positions, pretty: true), to: positionsPath)
+        savedPositions = positions
+    }
+}
