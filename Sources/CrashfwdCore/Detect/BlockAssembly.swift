@@ -93,7 +93,7 @@ extension Detector {
                 // supply captures.
                 guard isJournal && context.lineOfRecord == 0 else { continue }
                 startCaptures = captures(matcher.continuation, matcher, context) ?? [:]
-            } else if matcher.mayStart(context.message) {
+            } else if matcher.mayStart(context.line) {
                 startCaptures = captures(matcher.start, matcher, context)
             }
             guard let startCaptures else { continue }
@@ -188,19 +188,26 @@ extension Detector {
         return captures(matcher.require, matcher, context) != nil
     }
 
-    /// Matches a pattern against the line's message; nil when it does not match or a
-    /// limit stopped it (which is counted).
+    /// Matches a pattern against the line's message and, when that fails and the line has
+    /// a prefix, against the whole line, so patterns written for whole syslog lines keep
+    /// working. Returns nil when neither matches or a limit stopped the match (which is
+    /// counted).
     private func captures(_ regex: Regex?, _ matcher: CompiledMatcher, _ context: LineContext)
         -> [String: String]?
     {
         guard let regex else { return nil }
-        switch regex.match(context.message) {
-        case .match(let captures): return captures
-        case .noMatch: return nil
-        case .limitExceeded:
-            limits.record(matcher: matcher.config.name, pattern: regex.pattern)
-            return nil
+        var subjects = [context.message]
+        if context.prefix.messageStart > 0 { subjects.append(context.line) }
+        for subject in subjects {
+            switch regex.match(subject) {
+            case .match(let captures): return captures
+            case .noMatch: continue
+            case .limitExceeded:
+                limits.record(matcher: matcher.config.name, pattern: regex.pattern)
+                return nil
+            }
         }
+        return nil
     }
 
     private func remember(_ context: LineContext) {

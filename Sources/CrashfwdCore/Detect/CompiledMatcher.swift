@@ -61,8 +61,8 @@ final class CompiledMatcher {
         journalMatches.allSatisfy { fields[$0.field] == $0.value }
     }
 
-    /// Returns whether `message` contains one of the prefilter literals, or true when the
-    /// matcher has none.
+    /// Returns whether `line` contains one of the prefilter literals, or true when the
+    /// matcher has none. Pass the whole line: the start pattern may match it.
     func mayStart(_ message: UnsafeRawBufferPointer) -> Bool {
         guard let literals else { return true }
         guard let base = message.baseAddress else { return false }

@@ -38,25 +38,32 @@ public final class Detector {
     /// Feeds one record and returns the blocks it completed. `now` is monotonic seconds.
     ///
     /// A journal entry whose `MESSAGE` has several lines is one record: when its first line
-    /// starts a block, every line of it belongs to that block.
+    /// starts a block, every line of it belongs to that block. For a file record the
+    /// detector derives the stream from the line's prefix (`LinePrefix.streamKey`), so
+    /// `record.stream` is used for journal records only.
     public func process(_ record: LogRecord, now: Double) -> [Detection] {
         var finished: [Detection] = []
         let isJournal = record.source == "journal"
         var lines = record.text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.count > 1, lines.last?.isEmpty == true { lines.removeLast() }
+        var stream = record.stream
         for (index, line) in lines.enumerated() {
             var text = String(line)
             text.withUTF8 { buffer in
                 let bytes = UnsafeRawBufferPointer(buffer)
                 let prefix = isJournal ? LinePrefix(messageStart: 0) : LinePrefix.parse(bytes)
+                if !isJournal {
+                    stream = LinePrefix.streamKey(
+                        source: record.source, line: bytes, prefix: prefix)
+                }
                 let context = LineContext(
-                    line: bytes, prefix: prefix, source: record.source, stream: record.stream,
+                    line: bytes, prefix: prefix, source: record.source, stream: stream,
                     fields: record.fields, position: record.position,
                     timestamp: record.timestamp, now: now, lineOfRecord: index)
                 finished += handle(context)
             }
         }
-        finished += closeSingleRecordBlock(stream: record.stream, position: record.position)
+        finished += closeSingleRecordBlock(stream: stream, position: record.position)
         return finished
     }
 
