@@ -11,6 +11,10 @@ struct LineContext {
     var now: Double
     /// The index of this line within its record (journal messages can have several).
     var lineOfRecord: Int
+    /// Bit `i` set when matcher `i` may start a block on this line, as found by a bulk
+    /// prefilter; nil checks each matcher's literals here. Matchers from index 64 on are
+    /// always checked.
+    var candidates: UInt64? = nil
 
     var message: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: line[prefix.messageStart...])
@@ -32,6 +36,7 @@ struct LineContext {
 extension Detector {
     /// Runs one line through the open block of its stream and then the start patterns.
     func handle(_ context: LineContext) -> [Detection] {
+        lastLineStartedBlock = false
         var finished = collectContextAfter(context)
         var consumed = false
         if open[context.stream] != nil {
@@ -72,7 +77,7 @@ extension Detector {
         }
         if !block.requirementMet { block.requirementMet = meetsRequirement(matcher, context) }
         let fits = block.append(context.text, captures: joinCaptures, limits: matcher.config)
-        block.deadline = context.now + matcher.flushTimeout
+        block.deadline = context.now + flushDelay(matcher, requirementMet: block.requirementMet)
         if !fits || (endCaptures != nil && !sameRecord) {
             open[context.stream] = nil
             finished += finish(block, stream: context.stream)
@@ -93,7 +98,7 @@ extension Detector {
                 // supply captures.
                 guard isJournal && context.lineOfRecord == 0 else { continue }
                 startCaptures = captures(matcher.continuation, matcher, context) ?? [:]
-            } else if matcher.mayStart(context.line) {
+            } else if mayStart(index, matcher, context) {
                 startCaptures = captures(matcher.start, matcher, context)
             }
             guard let startCaptures else { continue }
@@ -101,6 +106,7 @@ extension Detector {
                 finished += finish(previous, stream: context.stream)
             }
             open[context.stream] = makeBlock(index, matcher, context, startCaptures)
+            lastLineStartedBlock = true
             return
         }
     }
@@ -131,10 +137,12 @@ extension Detector {
                 (history[context.stream] ?? []).suffix(matcher.config.contextBefore)),
             journalFields: context.fields, firstRecordID: context.position.id,
             timestamp: context.timestamp)
+        let requirementMet = meetsRequirement(matcher, context)
         return OpenBlock(
             matcher: index, detection: detection, byteCount: text.utf8.count + 1,
-            requirementMet: meetsRequirement(matcher, context),
-            deadline: context.now + matcher.flushTimeout, position: context.position,
+            requirementMet: requirementMet,
+            deadline: context.now + flushDelay(matcher, requirementMet: requirementMet),
+            position: context.position,
             lastCaptureWins: matcher.config.lastCaptureWins)
     }
 
@@ -181,6 +189,23 @@ extension Detector {
         list.removeAll { $0.remaining <= 0 }
         awaiting[context.stream] = list.isEmpty ? nil : list
         return finished
+    }
+
+    private func mayStart(_ index: Int, _ matcher: CompiledMatcher, _ context: LineContext) -> Bool
+    {
+        if let candidates = context.candidates, index < 64, matcher.literals != nil {
+            return candidates & (1 << UInt64(index)) != 0
+        }
+        return matcher.mayStart(context.line)
+    }
+
+    /// Returns the seconds a block waits for its next line. A block still missing its
+    /// `require` line waits a tenth of the flush timeout: the lines that confirm a crash
+    /// (a Java frame after an exception line) are written together with its first line,
+    /// and ordinary lines that merely look like a start (logged exception messages) are
+    /// common, so they should not hold the stream for long.
+    private func flushDelay(_ matcher: CompiledMatcher, requirementMet: Bool) -> Double {
+        requirementMet ? matcher.flushTimeout : matcher.flushTimeout / 10
     }
 
     private func meetsRequirement(_ matcher: CompiledMatcher, _ context: LineContext) -> Bool {

@@ -16,6 +16,8 @@ final class CompiledMatcher {
     let literals: [[UInt8]]?
     let flushTimeout: Double
     private var readsSource: [String: Bool] = [:]
+    private var lastSource = ""
+    private var lastSourceResult = false
 
     init(_ config: MatcherConfig, defaultFlushTimeout: Double) throws {
         self.config = config
@@ -42,6 +44,14 @@ final class CompiledMatcher {
 
     /// Returns whether the matcher reads records of `source` (`journal` or `file:PATH`).
     func reads(source: String) -> Bool {
+        if source == lastSource { return lastSourceResult }
+        let result = computeReads(source: source)
+        lastSource = source
+        lastSourceResult = result
+        return result
+    }
+
+    private func computeReads(source: String) -> Bool {
         if let known = readsSource[source] { return known }
         let result: Bool
         if source == "journal" {

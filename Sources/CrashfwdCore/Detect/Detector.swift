@@ -14,8 +14,17 @@ public final class Detector {
     /// Seconds a block waits for its following lines before it is reported as it is, for
     /// matchers without their own `flush_timeout`.
     let flushTimeout: Double
-    var open: [String: OpenBlock] = [:]
-    var awaiting: [String: [AwaitingContext]] = [:]
+    var open: [String: OpenBlock] = [:] {
+        didSet { pendingVersion &+= 1 }
+    }
+    var awaiting: [String: [AwaitingContext]] = [:] {
+        didSet { pendingVersion &+= 1 }
+    }
+    /// Whether the last line handed to the detector started a block.
+    public internal(set) var lastLineStartedBlock = false
+    /// Changes whenever `open` or `awaiting` changes, so a caller can cache
+    /// `pendingStreams`.
+    private(set) var pendingVersion = 0
     var history: [String: [String]] = [:]
     let historyLength: Int
     /// Matchers that may start a block on any line, because they have no prefilter
@@ -69,15 +78,18 @@ public final class Detector {
 
     /// Feeds one file line given as bytes (without its newline) and returns the blocks it
     /// completed. The stream is derived from the line's prefix unless `stream` is given.
+    /// `candidates` (bit `i` for matcher `i`) skips the literal check of matchers that a
+    /// bulk prefilter already ruled out.
     public func process(
         lineBytes: UnsafeRawBufferPointer, source: String, stream: String? = nil,
-        position: RecordPosition, timestamp: UInt64, now: Double
+        position: RecordPosition, timestamp: UInt64, now: Double, candidates: UInt64? = nil
     ) -> [Detection] {
         let prefix = LinePrefix.parse(lineBytes)
         let key = stream ?? LinePrefix.streamKey(source: source, line: lineBytes, prefix: prefix)
-        let context = LineContext(
+        var context = LineContext(
             line: lineBytes, prefix: prefix, source: source, stream: key, fields: [:],
             position: position, timestamp: timestamp, now: now, lineOfRecord: 0)
+        context.candidates = candidates
         var finished = handle(context)
         finished += closeSingleRecordBlock(stream: key, position: position)
         return finished
@@ -120,13 +132,23 @@ public final class Detector {
 
     /// The earliest flush deadline of an open block, in monotonic seconds.
     public var nextDeadline: Double? {
-        let blocks = open.values.map(\.deadline)
-        let waiting = awaiting.values.flatMap { $0.map(\.deadline) }
-        return (blocks + waiting).min()
+        var earliest: Double?
+        for block in open.values where block.deadline < (earliest ?? .infinity) {
+            earliest = block.deadline
+        }
+        for list in awaiting.values {
+            for waiting in list where waiting.deadline < (earliest ?? .infinity) {
+                earliest = waiting.deadline
+            }
+        }
+        return earliest
     }
 
     /// Whether some block is open or collecting context, so every line must be fed.
     public var hasPendingBlocks: Bool { !open.isEmpty || !awaiting.isEmpty }
+
+    /// The stream keys with an open block or a block collecting context.
+    var pendingStreams: [String] { Array(open.keys) + awaiting.keys.filter { open[$0] == nil } }
 
     /// The first record of the oldest block still open in a source. A source's saved
     /// position must not pass it, or a restart would lose the block.

@@ -27,20 +27,29 @@ public final class FileScanner {
 
     let detector: Detector
     let literals: LiteralScanner?
+    /// For each literal of `literals`, bit `i` is set when matcher `i` has that literal.
+    let literalMatchers: [UInt64]
     let feedsEveryLine: Bool
 
     public init(detector: Detector) {
         self.detector = detector
         var unique: [[UInt8]] = []
-        for matcher in detector.matchers {
-            for literal in matcher.literals ?? [] where !unique.contains(literal) {
-                unique.append(literal)
+        var masks: [UInt64] = []
+        for (index, matcher) in detector.matchers.enumerated() {
+            let bit: UInt64 = index < 64 ? 1 << UInt64(index) : 0
+            for literal in matcher.literals ?? [] {
+                if let known = unique.firstIndex(of: literal) {
+                    masks[known] |= bit
+                } else {
+                    unique.append(literal)
+                    masks.append(bit)
+                }
             }
         }
         literals = LiteralScanner(literals: unique)
+        literalMatchers = masks
         feedsEveryLine =
-            literals == nil || !detector.unfilteredMatchers.isEmpty
-            || detector.historyLength > 0
+            literals == nil || !detector.unfilteredMatchers.isEmpty || detector.historyLength > 0
     }
 
     /// Scans one file; `progress` is called with the bytes done and the file size about
@@ -58,31 +67,41 @@ public final class FileScanner {
             lines: scan.lineNumber - 1)
     }
 
+    /// Walks the file from literal hit to literal hit. While a block is pending, it also
+    /// looks at every line, but hands the detector only lines of a pending stream.
     private func run(
         _ scan: inout ScanState, base: UnsafePointer<UInt8>, count: Int,
         progress: ((Int, Int) -> Void)?
     ) {
+        let literals = self.literals
+        let literalMatchers = self.literalMatchers
         var position = 0
         var nextProgress = 64 << 20
+        var hit = literals?.firstMatch(in: base, from: 0, to: count)
         while position < count {
             var lineStart = position
             if !(feedsEveryLine || detector.hasPendingBlocks) {
-                guard let literals,
-                    let hit = literals.firstMatch(in: base, from: position, to: count)
-                else {
+                guard let found = hit else {
                     scan.lineNumber += LineCounter.count(base + position, count - position)
                     break
                 }
-                lineStart = hit
+                lineStart = found.offset
                 while lineStart > position, base[lineStart - 1] != 0x0A { lineStart -= 1 }
                 scan.lineNumber += LineCounter.count(base + position, lineStart - position)
             }
-            let remaining = count - lineStart
-            let newline = memchr(base + lineStart, 0x0A, remaining)
+            let newline = memchr(base + lineStart, 0x0A, count - lineStart)
             let lineEnd = newline.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? count
-            feed(
-                &scan, UnsafeRawBufferPointer(start: base + lineStart, count: lineEnd - lineStart),
-                offset: lineStart)
+            var candidates: UInt64 = 0
+            while let current = hit, current.offset < lineEnd {
+                candidates |= literalMatchers[current.literal]
+                hit = literals?.firstMatch(in: base, from: current.offset + 1, to: count)
+            }
+            let line = UnsafeRawBufferPointer(start: base + lineStart, count: lineEnd - lineStart)
+            if candidates != 0 || feedsEveryLine || scan.isPending(line) {
+                feed(&scan, line, offset: lineStart, candidates: candidates)
+            } else {
+                flushExpired(&scan)
+            }
             scan.lineNumber += 1
             position = lineEnd + 1
             if let progress, position >= nextProgress {
@@ -92,11 +111,18 @@ public final class FileScanner {
         }
     }
 
-    private func feed(_ scan: inout ScanState, _ line: UnsafeRawBufferPointer, offset: Int) {
+    private func flushExpired(_ scan: inout ScanState) {
         let now = Double(scan.lineNumber) * FileScanner.secondsPerLine
-        if let deadline = detector.nextDeadline, deadline <= now {
-            scan.detections += detector.flushExpired(now: now)
-        }
+        guard let deadline = detector.nextDeadline, deadline <= now else { return }
+        scan.detections += detector.flushExpired(now: now)
+        scan.updatePendingTags(detector)
+    }
+
+    private func feed(
+        _ scan: inout ScanState, _ line: UnsafeRawBufferPointer, offset: Int, candidates: UInt64
+    ) {
+        flushExpired(&scan)
+        let now = Double(scan.lineNumber) * FileScanner.secondsPerLine
         var bytes = line
         if let last = line.last, last == 0x0D {
             bytes = UnsafeRawBufferPointer(rebasing: line.dropLast())
@@ -105,10 +131,11 @@ public final class FileScanner {
         let position = RecordPosition(
             sequence: UInt64(scan.lineNumber), id: id, resume: "\(offset)")
         let found = detector.process(
-            lineBytes: bytes, source: scan.source, position: position,
-            timestamp: 0, now: now)
-        if detector.hasPendingBlocks || !found.isEmpty { scan.lineNumbers[id] = scan.lineNumber }
+            lineBytes: bytes, source: scan.source, position: position, timestamp: 0, now: now,
+            candidates: feedsEveryLine ? nil : candidates)
+        if detector.lastLineStartedBlock { scan.lineNumbers[id] = scan.lineNumber }
         scan.detections += found
+        scan.updatePendingTags(detector)
     }
 }
 
@@ -120,4 +147,37 @@ struct ScanState {
     var lineNumber = 1
     var detections: [Detection] = []
     var lineNumbers: [String: Int] = [:]
+    /// The `program[pid]` tags of the streams with a pending block; an empty tag stands
+    /// for the lines without a program prefix.
+    var pendingTags: [[UInt8]] = []
+    var pendingVersion = -1
+
+    mutating func updatePendingTags(_ detector: Detector) {
+        guard detector.pendingVersion != pendingVersion else { return }
+        pendingVersion = detector.pendingVersion
+        pendingTags = detector.pendingStreams.map { stream in
+            guard stream.utf8.count > source.utf8.count else { return [] }
+            return Array(stream.utf8.dropFirst(source.utf8.count + 1))
+        }
+    }
+
+    /// Returns whether a line belongs to a stream with a pending block.
+    func isPending(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard !pendingTags.isEmpty else { return false }
+        // Parsing the prefix costs more than searching the line for each tag, so a line
+        // that contains no pending tag is ruled out first.
+        if !pendingTags.contains([]) {
+            let mentionsTag = pendingTags.contains { tag in
+                tag.withUnsafeBytes {
+                    memmem(line.baseAddress, line.count, $0.baseAddress, $0.count) != nil
+                }
+            }
+            if !mentionsTag { return false }
+        }
+        let prefix = LinePrefix.parse(line)
+        guard let program = prefix.program else { return pendingTags.contains([]) }
+        let end = prefix.pid.map { $0.upperBound + 1 } ?? program.upperBound
+        let tag = UnsafeRawBufferPointer(rebasing: line[program.lowerBound..<end])
+        return pendingTags.contains { $0.elementsEqual(tag) }
+    }
 }
