@@ -50,6 +50,10 @@ public struct MatcherConfig: Sendable {
     /// Capture names the matcher may set beyond its patterns' named groups and fields, so
     /// templates can use them.
     public var declaredCaptures: [String]
+    /// Whether patterns are only tried on the message after the line's prefix. Otherwise a
+    /// pattern that fails on the message is tried on the whole line, for patterns written
+    /// for whole syslog lines. Presets set this, because they are written for messages.
+    public var matchesMessageOnly = false
 
     public init(
         name: String, destination: String, files: [String]? = nil, journal: Bool = false,

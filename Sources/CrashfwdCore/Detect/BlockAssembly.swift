@@ -90,7 +90,9 @@ extension Detector {
     /// Opens a block when a matcher's start pattern (or journal match) accepts the line.
     private func startBlock(_ context: LineContext, finished: inout [Detection]) {
         let isJournal = context.source == "journal"
-        for (index, matcher) in matchers.enumerated() where matcher.reads(source: context.source) {
+        for (index, matcher) in matchers.enumerated() {
+            if matcher.start != nil && !mayStart(index, matcher, context) { continue }
+            if !matcher.reads(source: context.source) { continue }
             if isJournal && !matcher.accepts(fields: context.fields) { continue }
             var startCaptures: [String: String]?
             if matcher.start == nil {
@@ -98,7 +100,7 @@ extension Detector {
                 // supply captures.
                 guard isJournal && context.lineOfRecord == 0 else { continue }
                 startCaptures = captures(matcher.continuation, matcher, context) ?? [:]
-            } else if mayStart(index, matcher, context) {
+            } else {
                 startCaptures = captures(matcher.start, matcher, context)
             }
             guard let startCaptures else { continue }
@@ -221,18 +223,19 @@ extension Detector {
         -> [String: String]?
     {
         guard let regex else { return nil }
-        var subjects = [context.message]
-        if context.prefix.messageStart > 0 { subjects.append(context.line) }
-        for subject in subjects {
-            switch regex.match(subject) {
-            case .match(let captures): return captures
-            case .noMatch: continue
-            case .limitExceeded:
-                limits.record(matcher: matcher.config.name, pattern: regex.pattern)
-                return nil
-            }
+        var outcome = regex.match(context.message)
+        if outcome == .noMatch && context.prefix.messageStart > 0
+            && !matcher.config.matchesMessageOnly
+        {
+            outcome = regex.match(context.line)
         }
-        return nil
+        switch outcome {
+        case .match(let captures): return captures
+        case .noMatch: return nil
+        case .limitExceeded:
+            limits.record(matcher: matcher.config.name, pattern: regex.pattern)
+            return nil
+        }
     }
 
     private func remember(_ context: LineContext) {

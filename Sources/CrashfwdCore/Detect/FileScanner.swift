@@ -5,9 +5,10 @@
 /// Scans whole log files for crashes, for `crashfwd test-match` and other bulk reads.
 ///
 /// The file is mapped into memory and searched for the matchers' prefilter literals with
-/// one multi-literal pass (`LiteralScanner`). Only a line that contains a literal, and the
-/// lines that follow while a block is open, are split out and handed to the detector; all
-/// other bytes are only counted for line numbers. When some matcher has no literal, or
+/// one multi-literal pass (`LiteralScanner`). Only a line that contains a literal, and,
+/// while a block is open, the lines that mention its stream's `program[pid]` tag, are
+/// split out and handed to the detector; all other bytes are only counted for line
+/// numbers. When some matcher has no literal, or
 /// wants `context_before` lines, every line is handed over and the scan is much slower.
 ///
 /// There is no clock in a file, so the scan measures time in lines: each line advances
@@ -80,14 +81,15 @@ public final class FileScanner {
         var hit = literals?.firstMatch(in: base, from: 0, to: count)
         while position < count {
             var lineStart = position
-            if !(feedsEveryLine || detector.hasPendingBlocks) {
-                guard let found = hit else {
-                    scan.lineNumber += LineCounter.count(base + position, count - position)
-                    break
-                }
-                lineStart = found.offset
+            if !feedsEveryLine && !scan.pendingTags.contains([]) {
+                let target =
+                    detector.hasPendingBlocks
+                    ? nextPendingTarget(scan, base: base, count: count, from: position, hit: hit)
+                    : (hit?.offset ?? count)
+                lineStart = target
                 while lineStart > position, base[lineStart - 1] != 0x0A { lineStart -= 1 }
                 scan.lineNumber += LineCounter.count(base + position, lineStart - position)
+                if lineStart >= count { break }
             }
             let newline = memchr(base + lineStart, 0x0A, count - lineStart)
             let lineEnd = newline.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? count
@@ -109,6 +111,34 @@ public final class FileScanner {
                 nextProgress += 64 << 20
             }
         }
+    }
+
+    /// Returns the offset of the next byte that needs the detector while blocks are
+    /// pending: the next literal hit, the next mention of a pending stream's tag, or the
+    /// line at which the earliest block times out, whichever comes first.
+    private func nextPendingTarget(
+        _ scan: ScanState, base: UnsafePointer<UInt8>, count: Int, from position: Int,
+        hit: (offset: Int, literal: Int)?
+    ) -> Int {
+        var target = hit?.offset ?? count
+        if let deadline = detector.nextDeadline {
+            let now = Double(scan.lineNumber) * FileScanner.secondsPerLine
+            let lines = max(0, Int(((deadline - now) / FileScanner.secondsPerLine).rounded(.up)))
+            var offset = position
+            for _ in 0..<lines {
+                guard offset < target, let newline = memchr(base + offset, 0x0A, target - offset)
+                else { break }
+                offset = UnsafeRawPointer(newline) - UnsafeRawPointer(base) + 1
+            }
+            target = min(target, offset)
+        }
+        for tag in scan.pendingTags where target > position {
+            let found = tag.withUnsafeBytes { bytes in
+                memmem(base + position, target - position, bytes.baseAddress, bytes.count)
+            }
+            if let found { target = min(target, UnsafeRawPointer(found) - UnsafeRawPointer(base)) }
+        }
+        return target
     }
 
     private func flushExpired(_ scan: inout ScanState) {

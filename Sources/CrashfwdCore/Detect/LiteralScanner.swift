@@ -78,24 +78,26 @@ final class LiteralScanner: @unchecked Sendable {
     func firstMatch(in base: UnsafePointer<UInt8>, from start: Int, to end: Int)
         -> (offset: Int, literal: Int)?
     {
-        var position = start + window - 1
+        // Wrapping arithmetic: offsets stay far below Int.max, and overflow checks would
+        // sit on the loop's critical path.
+        var position = start &+ window &- 1
         let raw = UnsafeRawPointer(base)
         while position < end {
             // Little-endian load: byte `position - 1` is the low byte, as in the table.
-            let block = LiteralScanner.hash(
-                raw.loadUnaligned(fromByteOffset: position - 1, as: UInt16.self))
+            let pair = raw.loadUnaligned(fromByteOffset: position &- 1, as: UInt16.self)
+            let block = LiteralScanner.hash(pair)
             let shift = Int(shifts[block])
             if shift > 0 {
-                position += shift
+                position &+= shift
                 continue
             }
-            let windowStart = position - window + 1
+            let windowStart = position &- window &+ 1
             if let found = verify(
                 base, window: windowStart, from: start, end: end, head: chainHeads[block])
             {
                 return found
             }
-            position += 1
+            position &+= 1
         }
         return nil
     }

@@ -29,6 +29,7 @@ public enum Presets {
                 matcher.destination = destination
                 matcher.fields.insert((key: "kind", value: name), at: 0)
                 matcher.declaredCaptures = standardCaptures
+                matcher.matchesMessageOnly = true
                 result.append(matcher)
             }
         }

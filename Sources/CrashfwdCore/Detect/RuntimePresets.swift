@@ -84,7 +84,9 @@ extension Presets {
         fields: [(key: "signal", value: "SIGABRT")],
         continuation: "^(?:" + shellStatusAlternatives + ")$", programFromPrefix: true,
         literals: [
-            "(): ", "stack smashing detected", "buffer overflow detected",
+            "free(): ", "malloc(): ", "realloc(): ", "calloc(): ", "munmap_chunk(): ",
+            "malloc_consolidate(): ", "_int_free(): ", "_int_malloc(): ", "_int_realloc(): ",
+            "tcache_thread_shutdown(): ", "stack smashing detected", "buffer overflow detected",
             "double free or corruption",
             "corrupted size vs", "corrupted double-linked", "Error in `", "Fatal glibc error",
         ])
@@ -104,5 +106,5 @@ extension Presets {
             + #"(?:Error|Exception))(?:: (?<message>.*))?|Uncaught .*|Thrown at:.*"#
             + #"|Emitted 'error' event .*|\[[A-Za-z]+(?::[^\]]*)?\].*|\}|\{.*)$"#,
         end: #"^Node\.js v[\d.]+\s*$"#, require: #"^(?:\s+at \S|\[UnhandledPromiseRejection)"#,
-        programFromPrefix: true, literals: [".js:", "node:", ".ts:"])
+        programFromPrefix: true, literals: [".js:", ".mjs:", ".cjs:", ".ts:", "node:"])
 }
