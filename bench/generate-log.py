@@ -14,9 +14,9 @@ import sys
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-# (weight, template): ordinary lines dominate; harmless lines that mention errors, panics
-# and exceptions are rarer, and those with a capitalised Error or Exception (which the
-# prefilter cannot tell from a crash) are rarest, about 2.5% of all lines together.
+# (weight, template). Ordinary lines dominate, and harmless lines that mention errors,
+# panics and exceptions are rarer. Rarest are those with a capitalised Error or Exception,
+# which the prefilter cannot tell from a crash: about 2.5% of all lines together.
 NOISE = [
     (10, "sshd[{pid}]: Accepted publickey for user{n} from 10.0.{a}.{b} port {port} ssh2"),
     (10, "app[{pid}]: request {id} completed in {ms} ms"),

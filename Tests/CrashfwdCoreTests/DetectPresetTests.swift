@@ -188,11 +188,11 @@ let noiseLines = [
 
     @Test(arguments: presetSamples)
     func presetReportsCrashCutAtEndOfFile(_ sample: PresetSample) throws {
-        let kept = Array(sample.lines.prefix(sample.cutAfter))
-        let detections = try DetectTestSupport.detect(noiseLines + kept)
+        let keptLines = Array(sample.lines.prefix(sample.cutAfter))
+        let detections = try DetectTestSupport.detect(noiseLines + keptLines)
         try #require(detections.count == 1, "\(detections.map(\.lines))")
         #expect(detections[0].captures["kind"] == sample.preset)
-        #expect(detections[0].lines == kept.reversed().drop { $0.isEmpty }.reversed())
+        #expect(detections[0].lines == keptLines.reversed().drop { $0.isEmpty }.reversed())
     }
 
     private func check(_ detection: Detection, _ sample: PresetSample, expectedLines: [String]) {

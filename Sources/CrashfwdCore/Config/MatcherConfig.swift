@@ -123,6 +123,7 @@ extension MatcherConfig {
                 reader.value("journal_match"), "\(path).journal_match",
                 "invalid match '\(match)': use FIELD=value")
         }
+
         var matcher = MatcherConfig(
             name: name, destination: destination ?? "",
             files: reader.stringList("files"),
@@ -132,6 +133,7 @@ extension MatcherConfig {
             contextBefore: reader.integer("context_before", default: 0, range: 0...1000),
             contextAfter: reader.integer("context_after", default: 0, range: 0...1000),
             fields: reader.stringMap("fields") ?? [])
+
         matcher.continuation = reader.string("continuation")
         matcher.end = reader.string("end")
         matcher.require = reader.string("require")

@@ -1,4 +1,4 @@
-/// One line as the detector sees it: the whole line, where its message starts, and the
+/// One line handed to the detector: the whole line, where its message starts, and the
 /// record it came from.
 struct LineContext {
     var line: UnsafeRawBufferPointer
@@ -55,6 +55,7 @@ extension Detector {
         guard var block = open[context.stream] else { return false }
         let matcher = matchers[block.matcher]
         let sameRecord = context.lineOfRecord > 0 && block.position == context.position
+
         if context.isBlank && !sameRecord {
             if block.pendingBlankLines.count < matcher.config.maxLines {
                 block.pendingBlankLines.append(context.text)
@@ -62,6 +63,7 @@ extension Detector {
             open[context.stream] = block
             return true
         }
+
         let endCaptures = captures(matcher.end, matcher, context)
         var joinCaptures = endCaptures
         if joinCaptures == nil {
@@ -75,6 +77,7 @@ extension Detector {
             finished += finish(block, stream: context.stream)
             return false
         }
+
         if !block.requirementMet { block.requirementMet = meetsRequirement(matcher, context) }
         let fits = block.append(context.text, captures: joinCaptures, limits: matcher.config)
         block.deadline = context.now + flushDelay(matcher, requirementMet: block.requirementMet)
@@ -202,9 +205,9 @@ extension Detector {
     }
 
     /// Returns the seconds a block waits for its next line. A block still missing its
-    /// `require` line waits a tenth of the flush timeout: the lines that confirm a crash
-    /// (a Java frame after an exception line) are written together with its first line,
-    /// and ordinary lines that merely look like a start (logged exception messages) are
+    /// `require` line waits a tenth of the flush timeout. The lines that confirm a crash
+    /// (a Java frame after an exception line) are written together with its first line.
+    /// Ordinary lines that merely look like a start (logged exception messages) are
     /// common, so they should not hold the stream for long.
     private func flushDelay(_ matcher: CompiledMatcher, requirementMet: Bool) -> Double {
         requirementMet ? matcher.flushTimeout : matcher.flushTimeout / 10

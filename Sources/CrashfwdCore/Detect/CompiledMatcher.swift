@@ -11,7 +11,7 @@ final class CompiledMatcher {
     let require: Regex?
     let files: [Glob]?
     let journalMatches: [(field: String, value: String)]
-    /// Literals one of which every start line contains; nil when the matcher has no start
+    /// Literals of which every start line contains one. Nil when the matcher has no start
     /// pattern or no usable literal, so every line must be tried.
     let literals: [[UInt8]]?
     let flushTimeout: Double

@@ -1,6 +1,6 @@
 /// Finds crash blocks in a stream of records.
 ///
-/// A matcher's start pattern opens a block; following lines of the same stream join it
+/// A matcher's start pattern opens a block. Following lines of the same stream join it
 /// while they match the matcher's continuation pattern, and a line matching its end
 /// pattern closes it (see `MatcherConfig`). A stream has at most one open block, and a line
 /// that does not continue it closes it. Records are assembled per stream (a file plus the
@@ -150,8 +150,8 @@ public final class Detector {
     /// The stream keys with an open block or a block collecting context.
     var pendingStreams: [String] { Array(open.keys) + awaiting.keys.filter { open[$0] == nil } }
 
-    /// The first record of the oldest block still open in a source. A source's saved
-    /// position must not pass it, or a restart would lose the block.
+    /// Returns the first record of the oldest block still pending in a source. A source's
+    /// saved position must not pass it, or a restart would lose the block.
     public func oldestPendingPosition(source: String) -> RecordPosition? {
         let blocks = open.values.filter { $0.detection.source == source }.map(\.position)
         let waiting = awaiting.values.flatMap { $0 }.filter { $0.detection.source == source }

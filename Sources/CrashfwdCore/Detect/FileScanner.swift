@@ -5,10 +5,9 @@
 /// Scans whole log files for crashes, for `crashfwd test-match` and other bulk reads.
 ///
 /// The file is mapped into memory and searched for the matchers' prefilter literals with
-/// one multi-literal pass (`LiteralScanner`). Only a line that contains a literal, and,
-/// while a block is open, the lines that mention its stream's `program[pid]` tag, are
-/// split out and handed to the detector; all other bytes are only counted for line
-/// numbers. When some matcher has no literal, or
+/// one multi-literal pass (`LiteralScanner`). Only lines that contain a literal are split
+/// out and handed to the detector, plus, while a block is open, the lines that mention
+/// its stream's `program[pid]` tag. All other bytes are only counted for line numbers. When some matcher has no literal, or
 /// wants `context_before` lines, every line is handed over and the scan is much slower.
 ///
 /// There is no clock in a file, so the scan measures time in lines: each line advances

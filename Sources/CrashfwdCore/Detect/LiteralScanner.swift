@@ -6,9 +6,9 @@
 /// multi-pattern algorithm (block size 2, blocks hashed to 12 bits so the shift table
 /// stays in the L1 cache).
 ///
-/// All literals are compared on `window` bytes, where `window` is the length of the
-/// shortest literal; of a longer literal, the window with the least common bytes in log
-/// text is used, so that ordinary words shift the window far. A table indexed by every 2-byte block stores how far the
+/// All literals are compared on `window` bytes, the length of the shortest literal. Of a
+/// longer literal, the window with the least common bytes in log text is used, so that
+/// ordinary words shift the window far. A table indexed by every 2-byte block stores how far the
 /// window may move when that block ends it, so text that shares few byte pairs with the
 /// literals is skipped `window - 1` bytes at a time. A block that ends some literal's
 /// window triggers a full comparison of those literals.
