@@ -73,12 +73,12 @@ public final class FileScanner {
         _ scan: inout ScanState, base: UnsafePointer<UInt8>, count: Int,
         progress: ((Int, Int) -> Void)?
     ) {
-        let literals = self.literals
         let literalMatchers = self.literalMatchers
         var position = 0
         var nextProgress = 64 << 20
-        var hit = literals?.firstMatch(in: base, from: 0, to: count)
+        var hits = literals.map { HitQueue(scanner: $0, base: base, count: count) }
         while position < count {
+            let hit = hits?.peek()
             var lineStart = position
             if !feedsEveryLine && !scan.pendingTags.contains([]) {
                 let target =
@@ -93,9 +93,9 @@ public final class FileScanner {
             let newline = memchr(base + lineStart, 0x0A, count - lineStart)
             let lineEnd = newline.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? count
             var candidates: UInt64 = 0
-            while let current = hit, current.offset < lineEnd {
+            while let current = hits?.peek(), current.offset < lineEnd {
                 candidates |= literalMatchers[current.literal]
-                hit = literals?.firstMatch(in: base, from: current.offset + 1, to: count)
+                hits?.advance()
             }
             let line = UnsafeRawBufferPointer(start: base + lineStart, count: lineEnd - lineStart)
             if candidates != 0 || feedsEveryLine || scan.isPending(line) {
@@ -166,6 +166,40 @@ public final class FileScanner {
         scan.detections += found
         scan.updatePendingTags(detector)
     }
+}
+
+/// The literal hits of a file, found a chunk at a time ahead of the scan.
+struct HitQueue {
+    /// Bytes searched at once; the hits of one chunk are kept in memory.
+    static let chunkSize = 8 << 20
+
+    let scanner: LiteralScanner
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    private var hits: [(offset: Int, literal: Int)] = []
+    private var index = 0
+    private var searchedUpTo = 0
+
+    init(scanner: LiteralScanner, base: UnsafePointer<UInt8>, count: Int) {
+        self.scanner = scanner
+        self.base = base
+        self.count = count
+    }
+
+    /// Returns the next hit not yet consumed, or nil at the end of the file.
+    mutating func peek() -> (offset: Int, literal: Int)? {
+        while index >= hits.count {
+            guard searchedUpTo < count else { return nil }
+            hits.removeAll(keepingCapacity: true)
+            index = 0
+            let end = min(count, searchedUpTo + HitQueue.chunkSize)
+            scanner.allMatches(in: base, from: searchedUpTo, to: end, limit: count, into: &hits)
+            searchedUpTo = end
+        }
+        return hits[index]
+    }
+
+    mutating func advance() { index += 1 }
 }
 
 /// The progress of one file scan.

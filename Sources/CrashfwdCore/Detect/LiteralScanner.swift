@@ -2,22 +2,24 @@
     import Glibc
 #endif
 
-/// Finds the first occurrence of any of a set of literals in a buffer, with the Wu-Manber
+/// Finds every occurrence of any of a set of literals in a buffer, with the Wu-Manber
 /// multi-pattern algorithm (block size 2, blocks hashed to 12 bits so the shift table
 /// stays in the L1 cache).
 ///
 /// All literals are compared on `window` bytes, the length of the shortest literal. Of a
 /// longer literal, the window with the least common bytes in log text is used, so that
-/// ordinary words shift the window far. A table indexed by every 2-byte block stores how far the
-/// window may move when that block ends it, so text that shares few byte pairs with the
-/// literals is skipped `window - 1` bytes at a time. A block that ends some literal's
-/// window triggers a full comparison of those literals.
+/// ordinary words shift the window far. A table indexed by the hash of a 2-byte block
+/// stores how far the window may move when that block ends it, so text that shares few
+/// byte pairs with the literals is skipped up to `window - 1` bytes at a time. A block
+/// that ends some literal's window triggers a full comparison of those literals.
 ///
-/// The tables are allocated in `init` and freed in `deinit`; the scanner is read-only after
-/// `init`, so it may be shared between threads.
+/// The tables are allocated in `init` and freed in `deinit`. The scanner is read-only
+/// after `init`, so it may be shared between threads.
 final class LiteralScanner: @unchecked Sendable {
     let literals: [[UInt8]]
     let window: Int
+    /// The length of the longest literal.
+    let longest: Int
     /// For each literal, the offset of its window within it.
     private let anchors: [Int]
     private let shifts: UnsafeMutablePointer<UInt8>
@@ -43,6 +45,7 @@ final class LiteralScanner: @unchecked Sendable {
         }
         self.literals = literals
         self.window = min(shortest, 255)
+        self.longest = literals.map(\.count).max() ?? shortest
         shifts = .allocate(capacity: LiteralScanner.tableSize)
         shifts.initialize(repeating: UInt8(window - 1), count: LiteralScanner.tableSize)
         chainHeads = .allocate(capacity: LiteralScanner.tableSize)
@@ -73,60 +76,73 @@ final class LiteralScanner: @unchecked Sendable {
         chainHeads.deallocate()
     }
 
-    /// Returns the offset and literal index of the first occurrence of any literal that
-    /// starts at or after `start` and ends at or before `end`, or nil.
-    func firstMatch(in base: UnsafePointer<UInt8>, from start: Int, to end: Int)
-        -> (offset: Int, literal: Int)?
-    {
-        // Wrapping arithmetic: offsets stay far below Int.max, and overflow checks would
-        // sit on the loop's critical path.
-        var position = start &+ window &- 1
-        let raw = UnsafeRawPointer(base)
-        while position < end {
-            // Little-endian load: byte `position - 1` is the low byte, as in the table.
-            let pair = raw.loadUnaligned(fromByteOffset: position &- 1, as: UInt16.self)
-            let block = LiteralScanner.hash(pair)
-            let shift = Int(shifts[block])
-            if shift > 0 {
-                position &+= shift
-                continue
-            }
-            let windowStart = position &- window &+ 1
-            if let found = verify(
-                base, window: windowStart, from: start, end: end, head: chainHeads[block])
-            {
-                return found
-            }
-            position &+= 1
+    /// Appends every occurrence of any literal that starts in `start..<end` and ends by
+    /// `limit` to `hits`, in order of offset. The two halves of the range are scanned in
+    /// one loop, so that the dependent loads of one half overlap those of the other.
+    func allMatches(
+        in base: UnsafePointer<UInt8>, from start: Int, to end: Int, limit: Int,
+        into hits: inout [(offset: Int, literal: Int)]
+    ) {
+        let middle = start + (end - start) / 2
+        var secondHits: [(offset: Int, literal: Int)] = []
+        var first = ScanCursor(
+            position: start &+ window &- 1, regionStart: start, regionEnd: middle)
+        var second = ScanCursor(
+            position: middle &+ window &- 1, regionStart: middle, regionEnd: end)
+        // A window may end past its region's end while its literal starts inside.
+        let firstStop = min(limit, middle &+ longest)
+        let secondStop = min(limit, end &+ longest)
+        while first.position < firstStop && second.position < secondStop {
+            step(&first, base, limit: limit, hits: &hits)
+            step(&second, base, limit: limit, hits: &secondHits)
         }
-        return nil
+        while first.position < firstStop { step(&first, base, limit: limit, hits: &hits) }
+        while second.position < secondStop { step(&second, base, limit: limit, hits: &secondHits) }
+        hits += secondHits
     }
 
-    /// Compares every literal in the chain starting at `head` with the text around the
-    /// window at `windowStart`, and returns the first that is equal and lies in
-    /// `start..<end`.
-    private func verify(
-        _ base: UnsafePointer<UInt8>, window windowStart: Int, from start: Int, end: Int,
-        head: Int32
-    ) -> (offset: Int, literal: Int)? {
-        var index = Int(head)
+    /// One Wu-Manber step of a cursor: shift, or compare the literals at the window and
+    /// move on by one byte.
+    @inline(__always)
+    private func step(
+        _ cursor: inout ScanCursor, _ base: UnsafePointer<UInt8>, limit: Int,
+        hits: inout [(offset: Int, literal: Int)]
+    ) {
+        let raw = UnsafeRawPointer(base)
+        let pair = raw.loadUnaligned(fromByteOffset: cursor.position &- 1, as: UInt16.self)
+        let block = LiteralScanner.hash(pair)
+        let shift = Int(shifts[block])
+        if shift > 0 {
+            cursor.position &+= shift
+            return
+        }
+        let windowStart = cursor.position &- window &+ 1
+        var index = Int(chainHeads[block])
         while index >= 0 {
-            let literal = literals[index]
             let offset = windowStart - anchors[index]
-            // Most false candidates differ in the first two bytes, so compare those inline
-            // before calling memcmp.
-            if offset >= start, offset + literal.count <= end, base[offset] == literal[0],
-                base[offset + 1] == literal[1]
+            if offset >= cursor.regionStart && offset < cursor.regionEnd
+                && matches(base, at: offset, literal: index, limit: limit)
             {
-                let equal = literal.withUnsafeBytes { bytes in
-                    guard let needle = bytes.baseAddress else { return false }
-                    return memcmp(base + offset, needle, literal.count) == 0
-                }
-                if equal { return (offset, index) }
+                hits.append((offset, index))
             }
             index = Int(chainNext[index])
         }
-        return nil
+        cursor.position &+= 1
+    }
+
+    private func matches(
+        _ base: UnsafePointer<UInt8>, at offset: Int, literal index: Int, limit: Int
+    )
+        -> Bool
+    {
+        let literal = literals[index]
+        guard offset + literal.count <= limit, base[offset] == literal[0],
+            base[offset + 1] == literal[1]
+        else { return false }
+        return literal.withUnsafeBytes { bytes in
+            guard let needle = bytes.baseAddress else { return false }
+            return memcmp(base + offset, needle, literal.count) == 0
+        }
     }
 
     /// Returns the offset of the `length`-byte window of `literal` whose byte pairs are
@@ -160,4 +176,11 @@ final class LiteralScanner: @unchecked Sendable {
         }
         return best
     }
+}
+
+/// The position of one of the two interleaved scans of `LiteralScanner.allMatches`.
+private struct ScanCursor {
+    var position: Int
+    let regionStart: Int
+    let regionEnd: Int
 }
