@@ -7,12 +7,13 @@
 /// The file is mapped into memory and searched for the matchers' prefilter literals with
 /// one multi-literal pass (`LiteralScanner`). Only lines that contain a literal are split
 /// out and handed to the detector, plus, while a block is open, the lines that mention
-/// its stream's `program[pid]` tag. All other bytes are only counted for line numbers. When some matcher has no literal, or
-/// wants `context_before` lines, every line is handed over and the scan is much slower.
+/// its stream's `program[pid]` tag. All other bytes are only counted for line numbers.
+/// When some matcher has no literal, or wants `context_before` lines, every line is
+/// handed over and the scan is much slower.
 ///
-/// There is no clock in a file, so the scan measures time in lines: each line advances
-/// the detector's clock by `secondsPerLine`, and a block whose stream has been silent for
-/// its flush timeout (1,000 lines at the default 2 s) is closed.
+/// There is no clock in a file, so the scan measures time in lines. Each line advances
+/// the detector's clock by `secondsPerLine`. A block whose stream has been silent for its
+/// flush timeout (1,000 lines at the default 2 s) is closed.
 public final class FileScanner {
     /// The detector's clock advance per line.
     public static let secondsPerLine = 0.002

@@ -9,9 +9,9 @@
 /// All literals are compared on `window` bytes, the length of the shortest literal. Of a
 /// longer literal, the window with the least common bytes in log text is used, so that
 /// ordinary words shift the window far. A table indexed by the hash of a 2-byte block
-/// stores how far the window may move when that block ends it, so text that shares few
-/// byte pairs with the literals is skipped up to `window - 1` bytes at a time. A block
-/// that ends some literal's window triggers a full comparison of those literals.
+/// stores how far the window may move when that block ends it. Text that shares few byte
+/// pairs with the literals is therefore skipped up to `window - 1` bytes at a time. A
+/// block that ends some literal's window triggers a full comparison of those literals.
 ///
 /// The tables are allocated in `init` and freed in `deinit`. The scanner is read-only
 /// after `init`, so it may be shared between threads.
