@@ -125,7 +125,8 @@ extension Config {
 
         let config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
-            matchers: matchers, destinations: destinations, delivery: delivery, warnings: [])
+            matchers: matchers, destinations: destinations, delivery: delivery, warnings: [],
+            serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory))
         TemplateChecker(config: config, problems: problems).check()
         return config
     }
