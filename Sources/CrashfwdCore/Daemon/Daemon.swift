@@ -6,8 +6,8 @@ import CSystemd
 
 /// The long-running process: follows the sources, queues each crash and delivers it.
 ///
-/// The main thread runs a poll(2) loop over the sources, a signalfd and the detector's
-/// flush deadlines. A report is written to the queue before the source positions that
+/// The main thread runs a poll(2) loop over the sources, a signalfd and the status
+/// wake-ups, with timeouts for the detector's flush deadlines and the watchdog pings. A report is written to the queue before the source positions that
 /// produced it are saved, so a crash is never skipped by a restart. Delivery runs on its
 /// own thread and only reads and updates the queue.
 public final class Daemon {

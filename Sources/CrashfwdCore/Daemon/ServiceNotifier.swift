@@ -5,8 +5,8 @@ import CSystemd
 ///
 /// Every message is a no-op when `NOTIFY_SOCKET` is unset, so the daemon behaves the same
 /// outside systemd. The watchdog is on when `WATCHDOG_USEC` is set and `WATCHDOG_PID` is
-/// unset or names this process (`sd_watchdog_enabled(3)`); pings then go out at half the
-/// interval, as sd_watchdog_enabled(3) recommends.
+/// unset or names this process. Pings then go out at half the interval, as
+/// sd_watchdog_enabled(3) recommends.
 final class ServiceNotifier {
     /// Seconds between two watchdog pings, or nil when the watchdog is off.
     let pingInterval: Double?
