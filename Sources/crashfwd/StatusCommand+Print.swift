@@ -15,6 +15,7 @@ extension StatusCommand {
                 "crashfwd is not running; last status from pid \(report.pid), written \(duration(output.statusAgeSeconds ?? 0)) ago"
             )
         }
+
         print("Config:            \(report.configFile)")
         print("State directory:   \(output.stateDirectory)")
         print("Sources:")
@@ -22,6 +23,7 @@ extension StatusCommand {
         for source in report.sources {
             print("  \(source.kind) \(source.name)  position \(source.position)")
         }
+
         print("Crashes detected:  \(report.crashesDetected)")
         print("Tickets created:   \(report.ticketsCreated)")
         print("Duplicates:        \(report.duplicatesSkipped)")
@@ -30,6 +32,7 @@ extension StatusCommand {
         }
         print("Delivery failures: \(failures.isEmpty ? "none" : failures.joined(separator: " "))")
         print("Last delivery:     \(report.lastDelivery.map(StatusReport.iso8601) ?? "never")")
+
         printQueue(output)
         for name in report.pausedDestinations.keys.sorted() {
             let until = report.pausedDestinations[name].map(StatusReport.iso8601) ?? "?"

@@ -25,6 +25,9 @@ extension Daemon {
             rejectReload("cannot start the new sources or matchers: \(error)")
             return
         }
+        // Waiting for the request in flight blocks the loop for up to the destination's
+        // timeout, so the watchdog gets a fresh ping first.
+        notifier.pingIfDue(now: Clock.monotonic(), force: true)
         stopDelivery()
         for source in sources { source.close() }
         install(components, config: fresh)

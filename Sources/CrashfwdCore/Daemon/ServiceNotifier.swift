@@ -40,9 +40,10 @@ final class ServiceNotifier {
         send("STATUS=\(text)")
     }
 
-    /// Sends `WATCHDOG=1` when a ping is due and schedules the next one.
-    func pingIfDue(now: Double) {
-        guard let interval = pingInterval, let due = nextPingAt, now >= due else { return }
+    /// Sends `WATCHDOG=1` when a ping is due, or at once with `force` before the loop
+    /// blocks, and schedules the next one.
+    func pingIfDue(now: Double, force: Bool = false) {
+        guard let interval = pingInterval, let due = nextPingAt, force || now >= due else { return }
         send("WATCHDOG=1")
         nextPingAt = now + interval
     }

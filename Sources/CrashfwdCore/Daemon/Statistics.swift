@@ -28,8 +28,8 @@ public final class Statistics: Sendable {
     }
 
     private let state = Mutex(Snapshot())
-    /// Readable after any change; -1 when the eventfd could not be created, which poll(2)
-    /// ignores, so status then follows the next source event instead.
+    /// An eventfd that becomes readable after any change, or -1 when it could not be
+    /// created. poll(2) ignores -1, so status then follows the next source event instead.
     public let changeDescriptor: Int32
 
     public init() {
