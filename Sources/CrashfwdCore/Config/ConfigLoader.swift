@@ -130,7 +130,8 @@ extension Config {
 
         let config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
-            journal: journal, matchers: matchers, destinations: destinations, delivery: delivery, warnings: [])
+            journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
+            warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory))
         TemplateChecker(config: config, problems: problems).check()
         return config
     }
