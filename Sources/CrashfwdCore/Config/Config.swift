@@ -9,6 +9,7 @@ public struct Config: Sendable {
     public var delivery: DeliveryConfig
     /// Problems that do not stop the daemon, such as a key readable by other users.
     public var warnings: [ConfigProblem]
+    public var attach = AttachConfig()
 }
 
 /// A watched log file or glob of files.

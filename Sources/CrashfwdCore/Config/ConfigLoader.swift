@@ -125,7 +125,7 @@ extension Config {
 
         let config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
-            matchers: matchers, destinations: destinations, delivery: delivery, warnings: [])
+            matchers: matchers, destinations: destinations, delivery: delivery, warnings: [], attach: AttachConfig.read(&reader, matchers: matchers, problems: problems))
         TemplateChecker(config: config, problems: problems).check()
         return config
     }
