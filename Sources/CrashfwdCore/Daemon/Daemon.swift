@@ -32,6 +32,7 @@ public final class Daemon {
         for moved in queue.quarantined {
             Log.error("unreadable report file moved to quarantine", ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
         }
+        AttachmentUploader.configure(config.attach)
         let device = DeviceFacts.current()
         renderers = config.destinations.mapValues { ReportRenderer(destination: $0, device: device) }
         detector = try Detector(matchers: config.matchers)
@@ -121,6 +122,7 @@ public final class Daemon {
     func makeReport(_ detection: Detection) -> Report {
         let id = detection.reportID
         var report = Report(id: id, destination: detection.destination, detection: detection, body: nil, now: Clock.now())
+        report.attachments = AttachmentStager(config: config).stage(detection, reportID: id, queue: queue)
         guard let renderer = renderers[detection.destination] else {
             report.state = .dead
             report.lastError = "destination '\(detection.destination)' is not configured"
