@@ -39,6 +39,7 @@ enum CommandLineInterface {
         case "test-match": return TestMatchCommand.run(arguments: rest)
         case "queue": return QueueCommand.run(rest)
         case "send-test": return SendTestCommand.run(rest)
+        case "upload-bench": return UploadBenchCommand.run(rest)
         case "version", "--version": print("crashfwd \(CrashfwdVersion.string)"); return 0
         case "help", "-h", "--help": print(usage); return 0
         default:

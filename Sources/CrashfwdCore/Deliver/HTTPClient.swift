@@ -186,6 +186,9 @@ private func collectHeader(
 }
 
 extension HTTPClient {
+    /// Size of libcurl's upload buffer for file uploads: the memory an upload adds.
+    static let uploadBufferBytes = 512 << 10
+
     /// Uploads one file as `multipart/form-data` and returns the answer, whatever its status.
     ///
     /// libcurl reads the file from disk while sending, so memory use does not depend on its
@@ -222,6 +225,8 @@ extension HTTPClient {
             if maximumSpeed > 0 {
                 crashfwd_curl_setopt_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(min(maximumSpeed, UInt64(Int64.max))))
             }
+            // libcurl's 64 KiB default makes one read and one send per 64 KiB.
+            crashfwd_curl_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, HTTPClient.uploadBufferBytes)
             crashfwd_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
             crashfwd_curl_setopt_xferinfo_function(handle, relayProgress)
             crashfwd_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, relay.toOpaque())
