@@ -37,6 +37,7 @@ enum CommandLineInterface {
         case "run": return RunCommand.run(rest)
         case "check-config": return CheckConfigCommand.run(rest)
         case "test-match": return TestMatchCommand.run(arguments: rest)
+        case "journal-scan": return JournalScanCommand.run(rest)
         case "queue": return QueueCommand.run(rest)
         case "send-test": return SendTestCommand.run(rest)
         case "upload-bench": return UploadBenchCommand.run(rest)

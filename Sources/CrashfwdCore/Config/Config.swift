@@ -4,6 +4,8 @@ public struct Config: Sendable {
     public var stateDirectory: String
     public var logLevel: LogLevel
     public var files: [FileSourceConfig]
+    /// The `watch.journal` section, or nil when the config has none.
+    public var journal: JournalConfig?
     public var matchers: [MatcherConfig]
     public var destinations: [String: DestinationConfig]
     public var delivery: DeliveryConfig

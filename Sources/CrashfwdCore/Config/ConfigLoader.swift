@@ -96,6 +96,11 @@ extension Config {
                 files.append(source)
             }
         }
+        var journal: JournalConfig?
+        if var section = watch?.mapping("journal") {
+            journal = JournalConfig.read(&section)
+            section.reportUnknownKeys()
+        }
         watch?.reportUnknownKeys()
 
         var detect = reader.mapping("detect")
@@ -125,7 +130,7 @@ extension Config {
 
         let config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
-            matchers: matchers, destinations: destinations, delivery: delivery, warnings: [], attach: AttachConfig.read(&reader, matchers: matchers, problems: problems))
+            journal: journal, matchers: matchers, destinations: destinations, delivery: delivery, warnings: [], attach: AttachConfig.read(&reader, matchers: matchers, problems: problems))
         TemplateChecker(config: config, problems: problems).check()
         return config
     }

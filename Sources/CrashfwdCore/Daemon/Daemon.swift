@@ -38,6 +38,9 @@ public final class Daemon {
         detector = try Detector(matchers: config.matchers)
         tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory)
         sources = [tailer]
+        if let journal = config.journal, journal.enabled {
+            sources.append(try JournalSource(config: journal, stateDirectory: config.stateDirectory))
+        }
         deliverer = try Deliverer(
             queue: queue, destinations: config.destinations,
             policy: RetryPolicy(initialBackoff: config.delivery.initialBackoff, maximumBackoff: config.delivery.maximumBackoff),
@@ -84,6 +87,11 @@ public final class Daemon {
             timeout = Int32(max(0, (deadline - Clock.monotonic()) * 1000).rounded(.up))
         }
         if !unsaved.isEmpty { timeout = timeout < 0 ? 5000 : min(timeout, 5000) }
+        for case let journal as JournalSource in sources {
+            guard let seconds = journal.pollTimeout else { continue }
+            let milliseconds = Int32((seconds * 1000).rounded(.up))
+            timeout = timeout < 0 ? milliseconds : min(timeout, milliseconds)
+        }
         _ = poll(&descriptors, nfds_t(descriptors.count), timeout)
     }
 
