@@ -189,7 +189,7 @@ extension HTTPClient {
     /// Size of libcurl's upload buffer for file uploads: the memory an upload adds.
     static let uploadBufferBytes = 512 << 10
 
-    /// Uploads one file as `multipart/form-data` and returns the answer, whatever its status.
+    /// Uploads one file as `multipart/form-data` and returns the response, whatever its status.
     ///
     /// libcurl reads the file from disk while sending, so memory use does not depend on its
     /// size. The request timeout does not apply, because a large file may take longer. The
@@ -211,11 +211,13 @@ extension HTTPClient {
             curl_easy_reset(handle)
             curl_mime_free(mime)
         }
+
         try addFilePart(to: mime, partName: partName, filePath: filePath, fileName: fileName, contentType: contentType, url: url)
         let headers = curl_slist_append(nil, "Accept: application/json")
         defer { curl_slist_free_all(headers) }
         let relay = Unmanaged.passRetained(ProgressRelay(progress))
         defer { relay.release() }
+
         return try perform(url: url) { handle in
             crashfwd_curl_setopt_pointer(handle, CURLOPT_MIMEPOST, UnsafeMutableRawPointer(mime))
             crashfwd_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headers)
