@@ -13,6 +13,7 @@ public struct Config: Sendable {
     public var warnings: [ConfigProblem]
     /// The `service:` section as read; `service` supplies the defaults when it is absent.
     public var serviceSection: ServiceConfig? = nil
+    public var attach = AttachConfig()
 }
 
 /// A watched log file or glob of files.

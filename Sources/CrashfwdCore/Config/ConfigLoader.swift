@@ -131,7 +131,8 @@ extension Config {
         let config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
             journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
-            warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory))
+            warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory),
+            attach: AttachConfig.read(&reader, matchers: matchers, problems: problems))
         TemplateChecker(config: config, problems: problems).check()
         return config
     }

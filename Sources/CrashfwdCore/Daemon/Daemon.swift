@@ -60,6 +60,7 @@ public final class Daemon {
     static func makeComponents(config: Config, queue: ReportQueue, statistics: Statistics) throws
         -> Components
     {
+        AttachmentUploader.configure(config.attach)
         let device = DeviceFacts.current()
         let renderers = config.destinations.mapValues { ReportRenderer(destination: $0, device: device) }
         let detector = try Detector(matchers: config.matchers)
@@ -192,6 +193,7 @@ public final class Daemon {
     func makeReport(_ detection: Detection) -> Report {
         let id = detection.reportID
         var report = Report(id: id, destination: detection.destination, detection: detection, body: nil, now: Clock.now())
+        report.attachments = AttachmentStager(config: config).stage(detection, reportID: id, queue: queue)
         guard let renderer = renderers[detection.destination] else {
             report.state = .dead
             report.lastError = "destination '\(detection.destination)' is not configured"
