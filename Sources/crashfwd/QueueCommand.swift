@@ -101,6 +101,9 @@ enum QueueCommand {
         print("  created:      \(row.createdAt)")
         if let next = row.nextAttemptAt { print("  next attempt: \(next)") }
         if let error = row.lastError { print("  last error:   \(error)") }
+        for attachment in report.attachments {
+            print("  attachment:   \(attachment.element)/\(attachment.fileName.isEmpty ? "-" : attachment.fileName) \(attachment.state.rawValue), \(attachment.bytesSent) of \(attachment.size) bytes sent, \(attachment.attempts) attempt(s)\(attachment.lastError.map { ": \($0)" } ?? "")")
+        }
         print("  body:         \(report.body ?? "(not rendered)")")
         print("  block:")
         for line in report.detection.lines { print("    \(line)") }

@@ -11,6 +11,9 @@ public struct Config: Sendable {
     public var delivery: DeliveryConfig
     /// Problems that do not stop the daemon, such as a key readable by other users.
     public var warnings: [ConfigProblem]
+    /// The `service:` section as read; `service` supplies the defaults when it is absent.
+    public var serviceSection: ServiceConfig? = nil
+    public var attach = AttachConfig()
     /// How repeats of one crash are folded (`detect.folding`).
     public var folding: FoldingConfig = FoldingConfig()
 }

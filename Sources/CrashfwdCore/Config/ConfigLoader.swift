@@ -119,7 +119,9 @@ extension Config {
         let config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
             journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
-            warnings: [], folding: folding)
+            warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory),
+            attach: AttachConfig.read(&reader, matchers: matchers, problems: problems),
+            folding: folding)
         TemplateChecker(config: config, problems: problems).check()
         return config
     }

@@ -54,6 +54,7 @@ public struct MatcherConfig: Sendable {
     /// pattern that fails on the message is tried on the whole line, for patterns written
     /// for whole syslog lines. Presets set this, because they are written for messages.
     public var matchesMessageOnly = false
+    public var attachments: [AttachmentSpec] = []
 
     public init(
         name: String, destination: String, files: [String]? = nil, journal: Bool = false,
@@ -146,6 +147,7 @@ extension MatcherConfig {
         matcher.programFromPrefix = reader.boolean("program_from_prefix", default: false)
         matcher.lastCaptureWins = reader.boolean("last_capture_wins", default: false)
         matcher.literals = reader.stringList("literals")
+        matcher.attachments = AttachmentSpec.readList(&reader, path: path, problems: problems)
         checkPatterns(matcher, reader: &reader, path: path, problems: problems)
         return matcher
     }

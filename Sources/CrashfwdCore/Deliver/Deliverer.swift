@@ -112,6 +112,7 @@ public final class Deliverer: @unchecked Sendable {
         report.updatedAt = Clock.now()
         save(report)
         paused[destination.name] = nil
+        statistics.destinationResumed(destination.name)
         statistics.ticketCreated()
         Log.info(
             "ticket created",
@@ -125,11 +126,20 @@ public final class Deliverer: @unchecked Sendable {
         finish(&report)
     }
 
-    /// Moves a created report to done once nothing else is left to do for it.
+    /// Uploads the report's due attachments and moves it to done once every attachment is
+    /// finished; until then it stays created and comes due again for the next upload.
     func finish(_ report: inout Report) {
+        if let destination = destinations[report.destination], !report.attachments.isEmpty {
+            let uploader = AttachmentUploader(
+                policy: policy, save: { self.save($0) },
+                isStopping: { self.stopping.load(ordering: .sequentiallyConsistent) })
+            let client = { try self.client(for: destination) }
+            guard uploader.uploadDue(&report, destination: destination, client: client, now: Clock.now()) else { return }
+        }
         report.state = .done
         report.updatedAt = Clock.now()
         save(report)
+        AttachmentStore.removeStaged(reportID: report.id, stateDirectory: queue.directory)
     }
 
     func retryLater(_ report: inout Report, error: String, status: Int?, retryAfter: Double?, destination: DestinationConfig) {
@@ -162,6 +172,7 @@ public final class Deliverer: @unchecked Sendable {
         let length = min((paused[destination.name]?.length ?? Deliverer.firstPause / 2) * 2, Deliverer.longestPause)
         let until = Clock.now() + length
         paused[destination.name] = (until: until, length: length)
+        statistics.destinationPaused(destination.name, until: until)
         report.lastError = ServerAnswer.describe(response)
         report.lastStatus = response.status
         report.nextAttemptAt = until
