@@ -44,6 +44,9 @@ extension Presets {
         require: #"^goroutine \d+ \["#, programFromPrefix: true,
         literals: ["panic: ", "fatal error: "])
 
+    // NOTE: Rust 1.73 and later print the panic message on the line after `panicked at
+    // FILE:LINE:COL:`. That line has no recognisable form, so it is not part of the block
+    // and `message` stays empty for that format.
     static let rust = MatcherConfig(
         name: "rust", destination: "",
         start:
