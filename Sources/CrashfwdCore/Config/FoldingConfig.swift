@@ -1,4 +1,4 @@
-/// How repeats of one crash are folded into one ticket (`detect.folding`).
+/// The folding of repeats of one crash into one ticket (`detect.folding`).
 public struct FoldingConfig: Sendable, Equatable {
     /// Whether folding is on; without a `detect.folding` section every crash is reported.
     public var enabled: Bool

@@ -22,7 +22,8 @@ public final class CrashFolder {
         case folded
     }
 
-    /// The most fingerprints tracked at once; the least recently seen is closed first.
+    /// The maximum number of fingerprints tracked at once. When it is exceeded, the least
+    /// recently seen is closed first.
     public static let maxEntries = 1000
     /// Lines of a crash kept as the sample of a summary report.
     static let sampleLines = 20
@@ -33,7 +34,8 @@ public final class CrashFolder {
     let statePath: String?
     var state: FoldingState
     var pendingSummaries: [Detection] = []
-    /// Why the saved state could not be read, when it could not; folding then starts empty.
+    /// The error that kept the saved state from being read, if any. Folding then starts
+    /// empty, and the caller should log this.
     public private(set) var loadProblem: String?
 
     /// Loads the saved state from `stateDirectory`, if any; nil keeps the state in memory.

@@ -2,7 +2,7 @@
     import Glibc
 #endif
 
-/// What `CrashFolder` saves across restarts.
+/// The state `CrashFolder` saves across restarts.
 struct FoldingState: Codable {
     var version = 1
     var entries: [String: FoldingEntry] = [:]

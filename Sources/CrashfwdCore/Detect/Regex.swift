@@ -105,8 +105,8 @@ public final class Regex: @unchecked Sendable {
         return .match(readCaptures(subject))
     }
 
-    /// Reads the named groups of the last successful match; an unset group is left out, and
-    /// of two groups sharing a name the first one set wins.
+    /// Reads the named groups of the last successful match. An unset group is left out. Of
+    /// two groups sharing a name, the first one set wins.
     private func readCaptures(_ subject: UnsafeBufferPointer<UInt8>) -> [String: String] {
         guard !groups.isEmpty, let vector = pcre2_get_ovector_pointer_8(matchData) else {
             return [:]

@@ -1,8 +1,8 @@
 /// Finds a substring that every match of a regular expression contains, for the prefilter.
 ///
-/// The analysis is deliberately conservative: it reads only the top level of the pattern,
-/// treats every group, class and escape class as unknown text, and gives up on a
-/// top-level alternation or any inline option (which might make the pattern caseless).
+/// The analysis is deliberately conservative. It reads only the top level of the pattern
+/// and treats every group, class and escape class as unknown text. It gives up on a
+/// top-level alternation or any inline option, which might make the pattern caseless.
 enum RequiredLiteral {
     /// The shortest literal worth filtering on; shorter ones match too many lines.
     static let minimumLength = 3
