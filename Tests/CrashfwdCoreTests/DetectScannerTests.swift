@@ -116,6 +116,16 @@ import Testing
         #expect(found[0].lines == ["TRACE START", "  one", "  two"])
     }
 
+    @Test func hugeFirstLineIsCut() throws {
+        var matcher = MatcherConfig(name: "long", destination: "beta", start: "^START")
+        matcher.maxBytes = 100
+        let found = try DetectTestSupport.detect(
+            ["START" + String(repeating: "x", count: 1000)], matchers: [matcher])
+        try #require(found.count == 1)
+        #expect(found[0].truncated)
+        #expect(found[0].lines[0].utf8.count == 99)
+    }
+
     @Test func journalCoredumpUsesFields() throws {
         let detector = try Detector(
             matchers: DetectTestSupport.presetMatchers(["systemd-coredump"]))

@@ -134,14 +134,24 @@ extension Detector {
                 }
             }
         }
-        let text = context.text
-        let detection = Detection(
+        // A first line longer than max_bytes is cut, so one huge line cannot make a huge
+        // report.
+        let maxLineBytes = max(0, matcher.config.maxBytes - 1)
+        let cut = context.line.count > maxLineBytes
+        let text =
+            cut
+            ? String(
+                decoding: UnsafeRawBufferPointer(rebasing: context.line.prefix(maxLineBytes)),
+                as: UTF8.self)
+            : context.text
+        var detection = Detection(
             matcher: matcher.config.name, destination: matcher.config.destination,
             source: context.source, captures: captures, lines: [text],
             contextBefore: Array(
                 (history[context.stream] ?? []).suffix(matcher.config.contextBefore)),
             journalFields: context.fields, firstRecordID: context.position.id,
             timestamp: context.timestamp)
+        detection.truncated = cut
         let requirementMet = meetsRequirement(matcher, context)
         return OpenBlock(
             matcher: index, detection: detection, byteCount: text.utf8.count + 1,
