@@ -17,13 +17,17 @@ extension Config {
                 throw ConfigErrors(problems: [
                     ConfigProblem(
                         file: path, line: 0, column: 0, key: "",
-                        message: "config file not found; pass --config PATH or create it from config/crashfwd.yaml")
+                        message:
+                            "config file not found; pass --config PATH or create it from config/crashfwd.yaml"
+                    )
                 ])
             }
             text = contents
         } catch let error as SystemError {
             throw ConfigErrors(problems: [
-                ConfigProblem(file: path, line: 0, column: 0, key: "", message: "cannot read config: \(error)")
+                ConfigProblem(
+                    file: path, line: 0, column: 0, key: "", message: "cannot read config: \(error)"
+                )
             ])
         }
         return try parse(text, file: path, environment: environment, problems: problems)
@@ -43,7 +47,8 @@ extension Config {
         do {
             guard let parsed = try YAMLParser.parse(text, file: file) else {
                 throw ConfigErrors(problems: [
-                    ConfigProblem(file: file, line: 1, column: 1, key: "", message: "config file is empty")
+                    ConfigProblem(
+                        file: file, line: 1, column: 1, key: "", message: "config file is empty")
                 ])
             }
             root = parsed
@@ -70,29 +75,38 @@ extension Config {
     {
         let problems = reader.problems
         let stateDirectory =
-            reader.string("state_directory") ?? environment["STATE_DIRECTORY"] ?? "/var/lib/crashfwd"
+            reader.string("state_directory") ?? environment["STATE_DIRECTORY"]
+            ?? "/var/lib/crashfwd"
         let levelName = reader.string("log_level") ?? "info"
         let level = LogLevel(name: levelName)
         if level == nil, let node = reader.value("log_level") {
-            problems.add(node, "log_level", "invalid level '\(levelName)': use debug, info, notice, warning or error")
+            problems.add(
+                node, "log_level",
+                "invalid level '\(levelName)': use debug, info, notice, warning or error")
         }
 
         var destinations: [String: DestinationConfig] = [:]
         if var section = reader.mapping("destinations") {
             for name in section.keys {
                 guard let node = section.value(name) else { continue }
-                let context = DestinationReader(file: file, environment: environment, problems: problems)
-                if let destination = context.read(node, name: name) { destinations[name] = destination }
+                let context = DestinationReader(
+                    file: file, environment: environment, problems: problems)
+                if let destination = context.read(node, name: name) {
+                    destinations[name] = destination
+                }
             }
         }
         if destinations.isEmpty {
-            problems.add(reader.node, "destinations", "missing; name at least one Centercode External Source")
+            problems.add(
+                reader.node, "destinations", "missing; name at least one Centercode External Source"
+            )
         }
 
         var files: [FileSourceConfig] = []
         var watch = reader.mapping("watch")
         for (index, node) in (watch?.list("files") ?? []).enumerated() {
-            if let source = readFileSource(node, path: "watch.files[\(index)]", problems: problems) {
+            if let source = readFileSource(node, path: "watch.files[\(index)]", problems: problems)
+            {
                 files.append(source)
             }
         }
@@ -108,7 +122,9 @@ extension Config {
             {
                 if destinations[matcher.destination] == nil && !matcher.destination.isEmpty {
                     let known = destinations.keys.sorted().joined(separator: ", ")
-                    problems.add(node, "\(path).destination", "unknown destination '\(matcher.destination)'; known: \(known)")
+                    problems.add(
+                        node, "\(path).destination",
+                        "unknown destination '\(matcher.destination)'; known: \(known)")
                 }
                 matchers.append(matcher)
             }
@@ -117,9 +133,7 @@ extension Config {
 
         var delivery = DeliveryConfig()
         if var section = reader.mapping("delivery") {
-            delivery.initialBackoff = section.seconds("initial_backoff", default: 1, minimum: 0.01)
-            delivery.maximumBackoff = section.seconds("maximum_backoff", default: 300, minimum: 0.01)
-            delivery.deadRetention = section.seconds("dead_retention", default: 30 * 86400, minimum: 60)
+            delivery = readDelivery(&section)
             section.reportUnknownKeys()
         }
 
@@ -128,6 +142,38 @@ extension Config {
             matchers: matchers, destinations: destinations, delivery: delivery, warnings: [])
         TemplateChecker(config: config, problems: problems).check()
         return config
+    }
+
+    static func readDelivery(_ section: inout MappingReader) -> DeliveryConfig {
+        var delivery = DeliveryConfig()
+        let defaults = DeliveryConfig()
+        delivery.initialBackoff = section.seconds(
+            "initial_backoff", default: defaults.initialBackoff, minimum: 0.01)
+        delivery.maximumBackoff = section.seconds(
+            "maximum_backoff", default: defaults.maximumBackoff, minimum: 0.01)
+        if delivery.maximumBackoff < delivery.initialBackoff,
+            let node = section.value("maximum_backoff")
+        {
+            section.problems.add(
+                node, "delivery.maximum_backoff", "must be at least initial_backoff")
+        }
+        delivery.startupDelay = section.seconds("startup_delay", default: defaults.startupDelay)
+        delivery.maximumInFlight = section.integer(
+            "max_in_flight", default: defaults.maximumInFlight, range: 1...8)
+        delivery.rateLimit = section.number(
+            "rate_limit", default: defaults.rateLimit, range: 0...1000)
+        delivery.recheckInterval = section.seconds(
+            "recheck_interval", default: defaults.recheckInterval, minimum: 0.1)
+        let limits = defaults.limits
+        delivery.limits.maximumReports = section.integer(
+            "max_reports", default: limits.maximumReports, range: 1...10_000_000)
+        delivery.limits.maximumBytes = section.byteSize(
+            "max_bytes", default: limits.maximumBytes, minimum: 1 << 16)
+        delivery.limits.maximumAge = section.seconds(
+            "max_age", default: limits.maximumAge, minimum: 60)
+        delivery.deadRetention = section.seconds(
+            "dead_retention", default: limits.deadRetention, minimum: 60)
+        return delivery
     }
 
     static func readFileSource(_ node: YAMLNode, path: String, problems: ProblemList)
@@ -144,7 +190,9 @@ extension Config {
         }
         let startName = reader.string("start_at") ?? "end"
         guard let start = FileSourceConfig.StartPosition(rawValue: startName) else {
-            problems.add(reader.value("start_at"), "\(path).start_at", "invalid value '\(startName)': use end or beginning")
+            problems.add(
+                reader.value("start_at"), "\(path).start_at",
+                "invalid value '\(startName)': use end or beginning")
             return nil
         }
         return FileSourceConfig(path: filePath, startAt: start)

@@ -9,6 +9,12 @@ public final class Statistics: Sendable {
         public var deliveryFailures: [String: Int] = [:]
         public var lastDelivery: Double?
         public var lastError: String?
+        /// Create requests interrupted by a crash; each may have made a duplicate ticket.
+        public var possibleDuplicates = 0
+        /// Reports dropped by the queue limits, by limit.
+        public var reportsEvicted: [String: Int] = [:]
+        /// Reports lost because the in-memory buffer for unwritable reports was full.
+        public var unsavedDropped = 0
     }
 
     private let state = Mutex(Snapshot())
@@ -25,6 +31,13 @@ public final class Statistics: Sendable {
             $0.ticketsCreated += 1
             $0.lastDelivery = Clock.now()
         }
+    }
+
+    public func possibleDuplicate() { state.withLock { $0.possibleDuplicates += 1 } }
+    public func unsavedDropped() { state.withLock { $0.unsavedDropped += 1 } }
+
+    public func reportEvicted(reason: String) {
+        state.withLock { $0.reportsEvicted[reason, default: 0] += 1 }
     }
 
     public func deliveryFailed(reason: String) {
@@ -45,4 +58,6 @@ public enum MessageID {
     public static let reportDead = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c06"
     public static let destinationPaused = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c07"
     public static let configRejected = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c08"
+    public static let possibleDuplicate = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c09"
+    public static let reportEvicted = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c0a"
 }

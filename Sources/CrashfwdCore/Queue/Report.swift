@@ -26,6 +26,15 @@ public struct Report: Codable, Sendable, Equatable {
     /// API key redacted.
     public var lastError: String?
     public var lastStatus: Int?
+    /// The start of the last error response body (at most 4 KiB), with the API key redacted.
+    public var lastResponse: String?
+    /// Unix seconds when a create request was sent whose outcome is not recorded yet.
+    /// Found set when crashfwd starts, it means the process died while the request was in
+    /// flight, so the server may hold a ticket for this report already.
+    public var createRequestSentAt: Double?
+    /// How many create requests for this report were interrupted that way; each may have
+    /// created one duplicate ticket. Nil when none was.
+    public var possibleDuplicates: Int?
 
     public init(id: String, destination: String, detection: Detection, body: String?, now: Double) {
         self.id = id
