@@ -155,7 +155,8 @@ extension Deliverer {
         }
         keepResponse(response, in: &report)
         report.lastError = ServerAnswer.describe(response)
-        report.nextAttemptAt = Clock.now() + length
+        // The pause alone holds the report back. Its due time stays, so a restart with a
+        // fixed config tries it at once.
         report.updatedAt = Clock.now()
         commit(report, holdOnFailure: true)
         statistics.deliveryFailed(reason: "http_\(response.status)")
