@@ -30,10 +30,10 @@ public struct DeliveryConfig: Sendable {
     public var initialBackoff: Double = 1
     /// The longest wait between two retries, in seconds.
     public var maximumBackoff: Double = 300
-    /// The longest random wait before the first request after start, in seconds, so a
+    /// Maximum random wait before the first request after start, in seconds, so a
     /// fleet that boots together does not send at once.
     public var startupDelay: Double = 30
-    /// The most create requests sent at the same time (one delivery thread each).
+    /// Maximum number of create requests sent at the same time (one delivery thread each).
     public var maximumInFlight: Int = 1
     /// Requests per second over all destinations (token bucket); 0 means no limit.
     public var rateLimit: Double = 2

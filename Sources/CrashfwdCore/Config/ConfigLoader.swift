@@ -17,17 +17,13 @@ extension Config {
                 throw ConfigErrors(problems: [
                     ConfigProblem(
                         file: path, line: 0, column: 0, key: "",
-                        message:
-                            "config file not found; pass --config PATH or create it from config/crashfwd.yaml"
-                    )
+                        message: "config file not found; pass --config PATH or create it from config/crashfwd.yaml")
                 ])
             }
             text = contents
         } catch let error as SystemError {
             throw ConfigErrors(problems: [
-                ConfigProblem(
-                    file: path, line: 0, column: 0, key: "", message: "cannot read config: \(error)"
-                )
+                ConfigProblem(file: path, line: 0, column: 0, key: "", message: "cannot read config: \(error)")
             ])
         }
         return try parse(text, file: path, environment: environment, problems: problems)
@@ -47,8 +43,7 @@ extension Config {
         do {
             guard let parsed = try YAMLParser.parse(text, file: file) else {
                 throw ConfigErrors(problems: [
-                    ConfigProblem(
-                        file: file, line: 1, column: 1, key: "", message: "config file is empty")
+                    ConfigProblem(file: file, line: 1, column: 1, key: "", message: "config file is empty")
                 ])
             }
             root = parsed
@@ -75,38 +70,29 @@ extension Config {
     {
         let problems = reader.problems
         let stateDirectory =
-            reader.string("state_directory") ?? environment["STATE_DIRECTORY"]
-            ?? "/var/lib/crashfwd"
+            reader.string("state_directory") ?? environment["STATE_DIRECTORY"] ?? "/var/lib/crashfwd"
         let levelName = reader.string("log_level") ?? "info"
         let level = LogLevel(name: levelName)
         if level == nil, let node = reader.value("log_level") {
-            problems.add(
-                node, "log_level",
-                "invalid level '\(levelName)': use debug, info, notice, warning or error")
+            problems.add(node, "log_level", "invalid level '\(levelName)': use debug, info, notice, warning or error")
         }
 
         var destinations: [String: DestinationConfig] = [:]
         if var section = reader.mapping("destinations") {
             for name in section.keys {
                 guard let node = section.value(name) else { continue }
-                let context = DestinationReader(
-                    file: file, environment: environment, problems: problems)
-                if let destination = context.read(node, name: name) {
-                    destinations[name] = destination
-                }
+                let context = DestinationReader(file: file, environment: environment, problems: problems)
+                if let destination = context.read(node, name: name) { destinations[name] = destination }
             }
         }
         if destinations.isEmpty {
-            problems.add(
-                reader.node, "destinations", "missing; name at least one Centercode External Source"
-            )
+            problems.add(reader.node, "destinations", "missing; name at least one Centercode External Source")
         }
 
         var files: [FileSourceConfig] = []
         var watch = reader.mapping("watch")
         for (index, node) in (watch?.list("files") ?? []).enumerated() {
-            if let source = readFileSource(node, path: "watch.files[\(index)]", problems: problems)
-            {
+            if let source = readFileSource(node, path: "watch.files[\(index)]", problems: problems) {
                 files.append(source)
             }
         }
@@ -122,9 +108,7 @@ extension Config {
             {
                 if destinations[matcher.destination] == nil && !matcher.destination.isEmpty {
                     let known = destinations.keys.sorted().joined(separator: ", ")
-                    problems.add(
-                        node, "\(path).destination",
-                        "unknown destination '\(matcher.destination)'; known: \(known)")
+                    problems.add(node, "\(path).destination", "unknown destination '\(matcher.destination)'; known: \(known)")
                 }
                 matchers.append(matcher)
             }
@@ -144,9 +128,10 @@ extension Config {
         return config
     }
 
+    /// Reads the `delivery:` section; absent keys keep the `DeliveryConfig` defaults.
     static func readDelivery(_ section: inout MappingReader) -> DeliveryConfig {
-        var delivery = DeliveryConfig()
         let defaults = DeliveryConfig()
+        var delivery = defaults
         delivery.initialBackoff = section.seconds(
             "initial_backoff", default: defaults.initialBackoff, minimum: 0.01)
         delivery.maximumBackoff = section.seconds(
@@ -164,16 +149,20 @@ extension Config {
             "rate_limit", default: defaults.rateLimit, range: 0...1000)
         delivery.recheckInterval = section.seconds(
             "recheck_interval", default: defaults.recheckInterval, minimum: 0.1)
-        let limits = defaults.limits
-        delivery.limits.maximumReports = section.integer(
-            "max_reports", default: limits.maximumReports, range: 1...10_000_000)
-        delivery.limits.maximumBytes = section.byteSize(
-            "max_bytes", default: limits.maximumBytes, minimum: 1 << 16)
-        delivery.limits.maximumAge = section.seconds(
-            "max_age", default: limits.maximumAge, minimum: 60)
-        delivery.deadRetention = section.seconds(
-            "dead_retention", default: limits.deadRetention, minimum: 60)
+        readLimits(&section, into: &delivery.limits)
         return delivery
+    }
+
+    static func readLimits(_ section: inout MappingReader, into limits: inout QueueLimits) {
+        let defaults = QueueLimits()
+        limits.maximumReports = section.integer(
+            "max_reports", default: defaults.maximumReports, range: 1...10_000_000)
+        limits.maximumBytes = section.byteSize(
+            "max_bytes", default: defaults.maximumBytes, minimum: 1 << 16)
+        limits.maximumAge = section.seconds(
+            "max_age", default: defaults.maximumAge, minimum: 60)
+        limits.deadRetention = section.seconds(
+            "dead_retention", default: defaults.deadRetention, minimum: 60)
     }
 
     static func readFileSource(_ node: YAMLNode, path: String, problems: ProblemList)
@@ -190,9 +179,7 @@ extension Config {
         }
         let startName = reader.string("start_at") ?? "end"
         guard let start = FileSourceConfig.StartPosition(rawValue: startName) else {
-            problems.add(
-                reader.value("start_at"), "\(path).start_at",
-                "invalid value '\(startName)': use end or beginning")
+            problems.add(reader.value("start_at"), "\(path).start_at", "invalid value '\(startName)': use end or beginning")
             return nil
         }
         return FileSourceConfig(path: filePath, startAt: start)

@@ -14,8 +14,7 @@ struct MappingReader {
         self.problems = problems
         guard case .mapping(let pairs) = node.value else {
             if !node.isNull {
-                problems.add(
-                    node, path, "expected a mapping of keys to values, found \(node.kindName)")
+                problems.add(node, path, "expected a mapping of keys to values, found \(node.kindName)")
                 return nil
             }
             self.pairs = []
@@ -59,8 +58,7 @@ struct MappingReader {
         guard let number = Int(text), range.contains(number) else {
             problems.add(
                 node, keyPath(key),
-                "invalid value '\(text)': expected a whole number from \(range.lowerBound) to \(range.upperBound)"
-            )
+                "invalid value '\(text)': expected a whole number from \(range.lowerBound) to \(range.upperBound)")
             return fallback
         }
         return number
@@ -83,8 +81,7 @@ struct MappingReader {
         guard let seconds = parseDuration(text), seconds >= minimum else {
             problems.add(
                 node, keyPath(key),
-                "invalid duration '\(text)': expected a number with an optional unit ms, s, m or h (at least \(minimum) s)"
-            )
+                "invalid duration '\(text)': expected a number with an optional unit ms, s, m or h (at least \(minimum) s)")
             return fallback
         }
         return seconds
@@ -129,9 +126,7 @@ struct MappingReader {
                 if case .scalar(let text, _) = item.value {
                     result.append(text)
                 } else {
-                    problems.add(
-                        item, "\(keyPath(key))[\(index)]",
-                        "expected a text value, found \(item.kindName)")
+                    problems.add(item, "\(keyPath(key))[\(index)]", "expected a text value, found \(item.kindName)")
                 }
             }
             return result
@@ -144,9 +139,7 @@ struct MappingReader {
     mutating func stringMap(_ key: String) -> [(key: String, value: String)]? {
         guard let node = value(key), !node.isNull else { return nil }
         guard case .mapping(let pairs) = node.value else {
-            problems.add(
-                node, keyPath(key),
-                "expected a mapping of names to text values, found \(node.kindName)")
+            problems.add(node, keyPath(key), "expected a mapping of names to text values, found \(node.kindName)")
             return nil
         }
         var result: [(key: String, value: String)] = []
@@ -182,9 +175,7 @@ struct MappingReader {
         for pair in pairs {
             guard case .scalar(let name, _) = pair.key.value else { continue }
             if !used.contains(name) {
-                problems.add(
-                    pair.key, keyPath(name),
-                    "unknown key; check its spelling against the documented keys")
+                problems.add(pair.key, keyPath(name), "unknown key; check its spelling against the documented keys")
             }
         }
     }
@@ -205,7 +196,9 @@ func parseByteSize(_ text: String) -> Int? {
     let trimmed = text.trimmed()
     let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)]
     for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-        guard let number = Int(String(trimmed.dropLast(suffix.count)).trimmed()) else { return nil }
+        guard let number = Int(String(trimmed.dropLast(suffix.count)).trimmed()) else {
+            return nil
+        }
         let (bytes, overflow) = number.multipliedReportingOverflow(by: factor)
         return overflow ? nil : bytes
     }

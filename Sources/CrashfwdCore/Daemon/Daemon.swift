@@ -40,14 +40,10 @@ public final class Daemon {
         stateLock = lock
         queue = try ReportQueue(stateDirectory: config.stateDirectory)
         for moved in queue.quarantined {
-            Log.error(
-                "unreadable report file moved to quarantine",
-                ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
+            Log.error("unreadable report file moved to quarantine", ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
         }
         let device = DeviceFacts.current()
-        renderers = config.destinations.mapValues {
-            ReportRenderer(destination: $0, device: device)
-        }
+        renderers = config.destinations.mapValues { ReportRenderer(destination: $0, device: device) }
         detector = try Detector(matchers: config.matchers)
         tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory)
         sources = [tailer]
@@ -62,13 +58,7 @@ public final class Daemon {
         let deliverer = self.deliverer
         let worker = try WorkerThread { deliverer.run() }
         logWarnings()
-        Log.info(
-            "crashfwd started",
-            [
-                "CONFIG": config.file, "STATE_DIRECTORY": config.stateDirectory,
-                "FILES": config.files.map(\.path).joined(separator: ","),
-                "REPORTS_PENDING": "\(queue.count(in: .queued) + queue.count(in: .created))",
-            ], id: MessageID.started)
+        Log.info("crashfwd started", ["CONFIG": config.file, "STATE_DIRECTORY": config.stateDirectory, "FILES": config.files.map(\.path).joined(separator: ","), "REPORTS_PENDING": "\(queue.count(in: .queued) + queue.count(in: .created))"], id: MessageID.started)
         sd_notify(0, "READY=1")
 
         var running = true
@@ -76,9 +66,7 @@ public final class Daemon {
             waitForInput(signals: signals)
             for signal in signals.take() {
                 if signal == SIGHUP {
-                    Log.warning(
-                        "SIGHUP received; reloading the config is not supported yet, restart crashfwd to apply changes"
-                    )
+                    Log.warning("SIGHUP received; reloading the config is not supported yet, restart crashfwd to apply changes")
                 } else {
                     running = false
                 }
@@ -97,9 +85,7 @@ public final class Daemon {
     }
 
     func waitForInput(signals: SignalSet) {
-        var descriptors = sources.map {
-            pollfd(fd: $0.pollDescriptor, events: Int16(POLLIN), revents: 0)
-        }
+        var descriptors = sources.map { pollfd(fd: $0.pollDescriptor, events: Int16(POLLIN), revents: 0) }
         descriptors.append(pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0))
         var timeout: Int32 = -1
         if let deadline = detector.nextDeadline {
@@ -134,12 +120,7 @@ public final class Daemon {
         for detection in detections {
             statistics.crashDetected()
             let report = makeReport(detection)
-            Log.info(
-                "crash detected",
-                [
-                    "REPORT_ID": report.id, "MATCHER": detection.matcher,
-                    "SOURCE": detection.source, "FINGERPRINT": detection.fingerprint,
-                ], id: MessageID.crashDetected)
+            Log.info("crash detected", ["REPORT_ID": report.id, "MATCHER": detection.matcher, "SOURCE": detection.source, "FINGERPRINT": detection.fingerprint], id: MessageID.crashDetected)
             store(report)
         }
     }
@@ -148,23 +129,18 @@ public final class Daemon {
     /// be rendered is kept as dead with the reason, never dropped.
     func makeReport(_ detection: Detection) -> Report {
         let id = detection.reportID
-        var report = Report(
-            id: id, destination: detection.destination, detection: detection, body: nil,
-            now: Clock.now())
+        var report = Report(id: id, destination: detection.destination, detection: detection, body: nil, now: Clock.now())
         guard let renderer = renderers[detection.destination] else {
             report.state = .dead
             report.lastError = "destination '\(detection.destination)' is not configured"
             return report
         }
         do {
-            report.body = String(
-                decoding: try renderer.body(for: detection, reportID: id), as: UTF8.self)
+            report.body = String(decoding: try renderer.body(for: detection, reportID: id), as: UTF8.self)
         } catch {
             report.state = .dead
             report.lastError = "cannot render the ticket: \(error)"
-            Log.error(
-                "cannot render ticket; the report is kept as dead, fix the parameter and run 'crashfwd queue retry ID'",
-                ["REPORT_ID": id, "ERROR": "\(error)"], id: MessageID.reportDead)
+            Log.error("cannot render ticket; the report is kept as dead, fix the parameter and run 'crashfwd queue retry ID'", ["REPORT_ID": id, "ERROR": "\(error)"], id: MessageID.reportDead)
         }
         return report
     }
@@ -179,16 +155,12 @@ public final class Daemon {
                 Log.debug("crash already queued or delivered; skipped", ["REPORT_ID": report.id])
             }
         } catch {
-            Log.error(
-                "cannot write report to the queue; keeping it in memory and retrying",
-                ["REPORT_ID": report.id, "ERROR": "\(error)"])
+            Log.error("cannot write report to the queue; keeping it in memory and retrying", ["REPORT_ID": report.id, "ERROR": "\(error)"])
             unsaved.append(report)
             if unsaved.count > Daemon.maximumUnsaved {
                 let dropped = unsaved.removeFirst()
                 statistics.unsavedDropped()
-                Log.error(
-                    "in-memory report buffer is full; dropping the oldest unsaved report",
-                    ["REPORT_ID": dropped.id, "LIMIT": "\(Daemon.maximumUnsaved)"])
+                Log.error("in-memory report buffer is full; dropping the oldest unsaved report", ["REPORT_ID": dropped.id, "LIMIT": "\(Daemon.maximumUnsaved)"])
             }
         }
     }
@@ -198,9 +170,7 @@ public final class Daemon {
         let pending = unsaved
         unsaved.removeAll()
         for report in pending { store(report) }
-        if unsaved.isEmpty {
-            Log.info("queued the reports kept in memory", ["COUNT": "\(pending.count)"])
-        }
+        if unsaved.isEmpty { Log.info("queued the reports kept in memory", ["COUNT": "\(pending.count)"]) }
     }
 
     func savePositions() {
@@ -208,9 +178,7 @@ public final class Daemon {
             do {
                 try source.savePositions(oldestPending: detector.oldestPendingPosition(source:))
             } catch {
-                Log.error(
-                    "cannot save source positions; they are saved again on the next change",
-                    ["ERROR": "\(error)"])
+                Log.error("cannot save source positions; they are saved again on the next change", ["ERROR": "\(error)"])
             }
         }
     }

@@ -155,7 +155,7 @@ extension Deliverer {
         }
         keepResponse(response, in: &report)
         report.lastError = ServerAnswer.describe(response)
-        // The pause alone holds the report back. Its due time stays, so a restart with a
+        // The pause alone keeps the report back. Its due time stays, so a restart with a
         // fixed config tries it at once.
         report.updatedAt = Clock.now()
         commit(report, holdOnFailure: true)

@@ -1,9 +1,11 @@
 /// Queue upkeep done by the delivery threads: durable writes, recovery after a crash,
 /// operator requests and the queue limits.
 extension Deliverer {
-    /// Writes a report's state. On failure (a full disk, for example) the state is held in
-    /// memory when `holdOnFailure` is set, and written again before the report is touched;
-    /// either way attempts pause until writes work again. Returns true once on disk.
+    /// Writes a report's state and returns true once it is on disk.
+    ///
+    /// When the write fails (on a full disk, for example), all attempts pause until writes
+    /// work again. With `holdOnFailure`, the state is also kept in memory and written
+    /// before anything else happens to the report.
     @discardableResult
     func commit(_ report: Report, holdOnFailure: Bool) -> Bool {
         do {
@@ -16,7 +18,7 @@ extension Deliverer {
         } catch {
             shared.withLock { state in
                 state.writeFailedAt = Clock.monotonic()
-                if holdOnFailure { state.held[report.id] = report }
+                if holdOnFailure { state.unwritten[report.id] = report }
             }
             Log.error(
                 "cannot save report state; keeping it in memory and retrying",
@@ -28,15 +30,15 @@ extension Deliverer {
         }
     }
 
-    /// Writes the held states; returns false while writes still fail.
+    /// Writes the states kept in memory; returns false while writes still fail.
     func writeHeldStates() -> Bool {
-        let (held, failedAt) = shared.withLock { ($0.held, $0.writeFailedAt) }
+        let (held, failedAt) = shared.withLock { ($0.unwritten, $0.writeFailedAt) }
         guard let failedAt else { return true }
         if Clock.monotonic() < failedAt + Deliverer.writeRetryInterval { return false }
         for (id, report) in held {
             do {
                 try queue.update(report)
-                _ = shared.withLock { $0.held.removeValue(forKey: id) }
+                _ = shared.withLock { $0.unwritten.removeValue(forKey: id) }
             } catch {
                 shared.withLock { $0.writeFailedAt = Clock.monotonic() }
                 Log.error(

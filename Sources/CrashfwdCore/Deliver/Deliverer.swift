@@ -75,7 +75,7 @@ public final class Deliverer: Sendable {
         for thread in threads { thread.join() }
     }
 
-    /// One delivery thread's loop.
+    /// Runs one delivery thread's loop until `stop()`.
     func work() {
         let clients = ClientCache()
         while !isStopping {
@@ -116,7 +116,7 @@ public final class Deliverer: Sendable {
         while read(requestWatch, &buffer, buffer.count) > 0 {}
     }
 
-    /// Applies queue requests, writes held states, then attempts every due report once.
+    /// Applies queue requests, writes states kept in memory, then attempts every due report once.
     /// Returns the Unix time when the next report is due.
     @discardableResult
     func deliverDue(now: Double, clients: ClientCache) -> Double? {
@@ -139,7 +139,7 @@ public final class Deliverer: Sendable {
     /// Marks a report as being delivered by this thread; false when another has it.
     func claim(_ id: String) -> Bool {
         shared.withLock { state in
-            guard !state.claimed.contains(id), state.held[id] == nil else { return false }
+            guard !state.claimed.contains(id), state.unwritten[id] == nil else { return false }
             state.claimed.insert(id)
             return true
         }
@@ -161,8 +161,8 @@ public final class Deliverer: Sendable {
         return !isStopping
     }
 
-    /// The earliest due time of a report that no thread holds, with paused destinations
-    /// counted from the end of their pause.
+    /// Returns the earliest due time of a report that no thread has claimed, counting
+    /// a paused destination's reports from the end of the pause.
     func nextWake() -> Double? {
         let (claimed, paused) = shared.withLock { ($0.claimed, $0.paused) }
         var next: Double?
@@ -196,7 +196,7 @@ struct DeliveryState: Sendable {
     var paused: [String: Pause] = [:]
     /// Report states that could not be written, by id. Each is written before anything
     /// else happens to its report, so a created ticket is never sent again.
-    var held: [String: Report] = [:]
+    var unwritten: [String: Report] = [:]
     /// Monotonic time of the last failed write; attempts wait until writes work again.
     var writeFailedAt: Double?
     var limitsCheckedAt: Double = 0

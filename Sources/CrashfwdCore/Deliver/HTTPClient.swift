@@ -89,9 +89,7 @@ public final class HTTPClient {
         return try body.withUnsafeBytes { (buffer) -> HTTPResponse in
             // COPYPOSTFIELDS copies the bytes, so the buffer need not outlive this call.
             crashfwd_curl_setopt_pointer(
-                handle, CURLOPT_COPYPOSTFIELDS,
-                UnsafeMutableRawPointer(
-                    mutating: buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+                handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
             return try perform(url: url)
         }
     }
@@ -118,12 +116,9 @@ public final class HTTPClient {
             return code
         }
         guard result == CURLE_OK else {
-            let detail = String(
-                decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) },
-                as: UTF8.self)
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
-            throw TransportError(
-                code: Int(result.rawValue), message: message, url: Redactor.shared.redact(url))
+            throw TransportError(code: Int(result.rawValue), message: message, url: Redactor.shared.redact(url))
         }
         var status = 0
         crashfwd_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -137,23 +132,19 @@ public final class HTTPClient {
         crashfwd_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         crashfwd_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         crashfwd_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
-        crashfwd_curl_setopt_long(
-            handle, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
+        crashfwd_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
         crashfwd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         crashfwd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         crashfwd_curl_setopt_long(handle, CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
         crashfwd_curl_setopt_string(handle, CURLOPT_USERAGENT, "crashfwd/\(CrashfwdVersion.string)")
-        if let caFile = options.caFile {
-            crashfwd_curl_setopt_string(handle, CURLOPT_CAINFO, caFile)
-        }
+        if let caFile = options.caFile { crashfwd_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
         if let certificate = options.clientCertificate {
             crashfwd_curl_setopt_string(handle, CURLOPT_SSLCERT, certificate)
         }
         if let key = options.clientKey { crashfwd_curl_setopt_string(handle, CURLOPT_SSLKEY, key) }
         if let proxy = options.proxy { crashfwd_curl_setopt_string(handle, CURLOPT_PROXY, proxy) }
         if options.maximumUploadSpeed > 0 {
-            crashfwd_curl_setopt_off(
-                handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(options.maximumUploadSpeed))
+            crashfwd_curl_setopt_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(options.maximumUploadSpeed))
         }
     }
 }
@@ -165,8 +156,7 @@ final class ResponseCollector {
 }
 
 private func collectBody(
-    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
-    _ context: UnsafeMutableRawPointer?
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
 ) -> Int {
     guard let data, let context else { return 0 }
     let collector = Unmanaged<ResponseCollector>.fromOpaque(context).takeUnretainedValue()
@@ -180,8 +170,7 @@ private func collectBody(
 }
 
 private func collectHeader(
-    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
-    _ context: UnsafeMutableRawPointer?
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
 ) -> Int {
     guard let data, let context else { return 0 }
     let collector = Unmanaged<ResponseCollector>.fromOpaque(context).takeUnretainedValue()

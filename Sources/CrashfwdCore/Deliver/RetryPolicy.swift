@@ -42,7 +42,7 @@ public struct RetryPolicy: Sendable {
         }
     }
 
-    /// The backoff ceiling before attempt number `attempt + 1` (attempt counts from 1):
+    /// Returns the backoff ceiling before attempt number `attempt + 1` (attempt counts from 1):
     /// `min(maximum, initial * 2^(attempt-1))`.
     public func ceiling(afterAttempt attempt: Int) -> Double {
         let doublings = min(max(attempt - 1, 0), 40)

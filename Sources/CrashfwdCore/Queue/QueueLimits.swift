@@ -1,8 +1,8 @@
 /// Bounds on what the queue keeps on disk, from the `delivery:` config section.
 public struct QueueLimits: Sendable, Equatable {
-    /// The most report files kept, in every state.
+    /// Maximum number of report files kept, in every state.
     public var maximumReports: Int = 10_000
-    /// The most bytes kept: report files plus stored attachments.
+    /// Maximum bytes kept: report files plus stored attachments.
     public var maximumBytes: Int = 256 << 20
     /// Seconds after which an undelivered report is dropped, counted from its detection.
     public var maximumAge: Double = 30 * 86400

@@ -31,7 +31,7 @@ public final class ReportQueue: Sendable {
 
     /// Opens the queue and indexes every report file.
     ///
-    /// With `repair` (the default, for the process that holds the `StateLock`), leftover
+    /// With `repair` (the default, for the process that owns the `StateLock`), leftover
     /// temporary files are deleted and unreadable report files are moved to quarantine.
     /// Without it (`crashfwd queue` beside a running daemon), nothing is changed on disk and
     /// unreadable files are only skipped.
