@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?=
 RELEASE_FLAGS = -c release --static-swift-stdlib
 
-.PHONY: all setup build release test demo bench deb format lint clean
+.PHONY: all setup build release test check-unit demo bench deb format lint clean
 
 all: build
 
@@ -18,9 +18,17 @@ build: setup
 release: setup
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-test: setup
+test: setup check-unit
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+# systemd-analyze verify and the security rating of packaging/systemd/crashfwd.service.
+check-unit: build
+	@BINARY=.build/debug/crashfwd scripts/check-unit.sh
+
+# The Debian package, from the release binary with the Swift runtime linked statically.
+deb: release
+	@scripts/build-deb.sh --binary .build/release/crashfwd --output .
 
 demo: build
 	@scripts/demo.sh

@@ -30,7 +30,9 @@ enum QueueCommand {
             if mkdir(config.stateDirectory, 0o750) != 0 && errno != EEXIST {
                 throw SystemError("mkdir", path: config.stateDirectory)
             }
-            lock = try StateLock.acquire(stateDirectory: config.stateDirectory)
+            // Only retry and drop change files; list and show leave the lock to the daemon.
+            let changes = ["retry", "drop"].contains(options.positional.first ?? "list")
+            lock = changes ? try StateLock.acquire(stateDirectory: config.stateDirectory) : nil
             queue = try ReportQueue(stateDirectory: config.stateDirectory, repair: lock != nil)
         } catch {
             printError(
@@ -138,6 +140,9 @@ enum QueueCommand {
             print(
                 "  possible duplicate tickets: \(row.possibleDuplicates) (a restart interrupted a create request)"
             )
+        }
+        for attachment in report.attachments {
+            print("  attachment:   \(attachment.element)/\(attachment.fileName.isEmpty ? "-" : attachment.fileName) \(attachment.state.rawValue), \(attachment.bytesSent) of \(attachment.size) bytes sent, \(attachment.attempts) attempt(s)\(attachment.lastError.map { ": \($0)" } ?? "")")
         }
         print("  body:         \(report.body ?? "(not rendered)")")
         print("  block:")

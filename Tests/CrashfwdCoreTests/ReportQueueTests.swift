@@ -225,7 +225,8 @@ func makeReport(_ number: Int, state: Report.State = .queued, createdAt: Double 
 
     @Test func stateLockIsExclusive() throws {
         let state = StateDirectory()
-        try FileManager.default.createDirectory(atPath: state.path, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: state.path, withIntermediateDirectories: true)
         let first = try StateLock.acquire(stateDirectory: state.path)
         #expect(first != nil)
         #expect(try StateLock.acquire(stateDirectory: state.path) == nil)

@@ -19,9 +19,11 @@ struct SeededGenerator: RandomNumberGenerator {
         (nil, .transient),
         (200, .success), (201, .success), (204, .success),
         (408, .transient), (429, .transient),
-        (500, .transient), (502, .transient), (503, .transient), (504, .transient), (599, .transient),
+        (500, .transient), (502, .transient), (503, .transient), (504, .transient),
+        (599, .transient),
         (501, .permanent),
-        (400, .permanent), (413, .permanent), (422, .permanent), (409, .permanent), (410, .permanent),
+        (400, .permanent), (413, .permanent), (422, .permanent), (409, .permanent),
+        (410, .permanent),
         (401, .endpointRejected), (403, .endpointRejected), (404, .endpointRejected),
         (301, .permanent), (302, .permanent), (100, .permanent),
     ]
@@ -105,5 +107,18 @@ struct SeededGenerator: RandomNumberGenerator {
     @Test func tokenBucketZeroRateIsUnlimited() {
         var bucket = TokenBucket(rate: 0, now: 0)
         for _ in 0..<100 { #expect(bucket.reserve(now: 0) == 0) }
+    }
+}
+
+@Suite struct StartupDelayTests {
+    @Test(arguments: [
+        (30.0, 5.0, 0.5, 10.0), (30.0, 5.0, 0.1, 0.0), (30.0, 3600.0, 1.0, 0.0),
+        (30.0, 0.0, 1.0, 30.0), (0.0, 1.0, 1.0, 0.0),
+    ])
+    func startupWaitCountsFromBoot(
+        maximum: Double, uptime: Double, fraction: Double, expected: Double
+    ) {
+        #expect(
+            Deliverer.startupWait(maximum: maximum, uptime: uptime, fraction: fraction) == expected)
     }
 }

@@ -204,7 +204,7 @@ extension SandboxServer {
 }
 
 /// Polls `condition` every 50 ms until it holds or `seconds` pass; returns its last value.
-func waitUntil(seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
+func pollUntil(seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try condition() { return true }

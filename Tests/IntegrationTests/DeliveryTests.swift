@@ -28,8 +28,8 @@ import Testing
         try sandbox.setFaults(faultRule(status: status, times: 2))
         let daemon = try startDaemon(sandbox, pids: [101])
 
-        #expect(try waitUntil { try sandbox.ticketPids() == [101] }, "\(daemon.output)")
-        #expect(try waitUntil { try daemon.states()["done"]?.count == 1 })
+        #expect(try pollUntil { try sandbox.ticketPids() == [101] }, "\(daemon.output)")
+        #expect(try pollUntil { try daemon.states()["done"]?.count == 1 })
         #expect(try sandbox.createRequests(status: status).count == 2)
         #expect(try sandbox.createRequests().count == 3)
         #expect(daemon.logLines(containing: "will retry", "HTTP_STATUS=\(status)").count == 2)
@@ -42,7 +42,7 @@ import Testing
             #"[{"method": "POST", "pathContains": "/feedback/", "action": "\#(action)"}]"#)
         let daemon = try startDaemon(sandbox, pids: [102])
 
-        #expect(try waitUntil { try daemon.states()["done"]?.count == 1 }, "\(daemon.output)")
+        #expect(try pollUntil { try daemon.states()["done"]?.count == 1 }, "\(daemon.output)")
         let lines = daemon.logLines(containing: "will retry", "ATTEMPT=1")
         #expect(lines.count == 1)
         #expect(lines.first?.contains("curl error") == true)
@@ -58,7 +58,7 @@ import Testing
         )
         let daemon = try startDaemon(sandbox, pids: [103], timeout: "1s")
 
-        #expect(try waitUntil { try daemon.states()["done"]?.count == 1 }, "\(daemon.output)")
+        #expect(try pollUntil { try daemon.states()["done"]?.count == 1 }, "\(daemon.output)")
         #expect(daemon.logLines(containing: "will retry", "timed out").count == 1)
     }
 
@@ -78,7 +78,7 @@ import Testing
         try sandbox.setFaults(faultRule(status: 503, times: 1, retryAfter: value))
         let daemon = try startDaemon(sandbox, pids: [104])
 
-        #expect(try waitUntil { try daemon.states()["done"]?.count == 1 }, "\(daemon.output)")
+        #expect(try pollUntil { try daemon.states()["done"]?.count == 1 }, "\(daemon.output)")
         let line = try #require(daemon.logLines(containing: "will retry").first)
         let delay = try #require(
             CrashfwdDaemon.field("RETRY_IN_SECONDS", in: line).flatMap(Double.init))
@@ -95,10 +95,10 @@ import Testing
         )
         let daemon = try startDaemon(sandbox, pids: [105])
 
-        #expect(try waitUntil { try daemon.states()["dead"]?.count == 1 }, "\(daemon.output)")
+        #expect(try pollUntil { try daemon.states()["dead"]?.count == 1 }, "\(daemon.output)")
         // A later crash is delivered, so the delivery thread ran past the dead report.
         try daemon.appendCrash(pid: 106)
-        #expect(try waitUntil { try sandbox.ticketPids() == [106] }, "\(daemon.output)")
+        #expect(try pollUntil { try sandbox.ticketPids() == [106] }, "\(daemon.output)")
         #expect(try sandbox.createRequests(status: status).count == 1)
         let rows = try daemon.queueRows().filter { $0["state"] as? String == "dead" }
         #expect(rows.first?["lastStatus"] as? Int == status)
@@ -111,7 +111,7 @@ import Testing
         let sandbox = try SandboxServer()
         let daemon = try startDaemon(sandbox, pids: [107], submitter: "nobody@example.com")
 
-        #expect(try waitUntil { try daemon.states()["dead"]?.count == 1 }, "\(daemon.output)")
+        #expect(try pollUntil { try daemon.states()["dead"]?.count == 1 }, "\(daemon.output)")
         let message = "Invalid submitter: 'nobody@example.com' is not a member of this project."
         let lines = daemon.logLines(containing: "will not be retried", "HTTP_STATUS=400")
         #expect(lines.count == 1)
@@ -133,7 +133,7 @@ import Testing
         let daemon = try startDaemon(sandbox, pids: [108])
 
         #expect(
-            try waitUntil { !daemon.logLines(containing: "delivery to it is paused").isEmpty },
+            try pollUntil { !daemon.logLines(containing: "delivery to it is paused").isEmpty },
             "\(daemon.output)")
         let line = try #require(daemon.logLines(containing: "delivery to it is paused").first)
         #expect(line.contains("HTTP_STATUS=\(status)"))
@@ -141,7 +141,7 @@ import Testing
         #expect(!daemon.output.contains(SandboxServer.defaultAPIKey))
 
         try daemon.appendCrash(pid: 109)
-        #expect(try waitUntil { daemon.logLines(containing: "crash detected").count == 2 })
+        #expect(try pollUntil { daemon.logLines(containing: "crash detected").count == 2 })
         #expect(try daemon.states()["queued"]?.count == 2)
         #expect(try sandbox.createRequests().count == 1)
 
@@ -151,7 +151,7 @@ import Testing
         ])
         #expect(retryStatus == 0, "\(retryErrors)")
         #expect(
-            try waitUntil { try sandbox.ticketPids().sorted() == [108, 109] }, "\(daemon.output)")
+            try pollUntil { try sandbox.ticketPids().sorted() == [108, 109] }, "\(daemon.output)")
     }
 
     @Test(arguments: [("wrong-key-5678", 404), ("old-key-5678", 403)])
@@ -161,11 +161,11 @@ import Testing
         let daemon = try startDaemon(sandbox, pids: [110, 111, 112], apiKey: badKey)
 
         #expect(
-            try waitUntil {
+            try pollUntil {
                 !daemon.logLines(containing: "delivery to it is paused", "HTTP_STATUS=\(status)")
                     .isEmpty
             }, "\(daemon.output)")
-        #expect(try waitUntil { try daemon.states()["queued"]?.count == 3 })
+        #expect(try pollUntil { try daemon.states()["queued"]?.count == 3 })
         #expect(try sandbox.tickets().isEmpty)
         #expect(!daemon.output.contains(badKey))
         let files = try FileManager.default.contentsOfDirectory(
@@ -180,9 +180,9 @@ import Testing
         daemon.apiKey = SandboxServer.defaultAPIKey
         try daemon.start()
         #expect(
-            try waitUntil { try sandbox.ticketPids().sorted() == [110, 111, 112] },
+            try pollUntil { try sandbox.ticketPids().sorted() == [110, 111, 112] },
             "\(daemon.output)")
-        #expect(try waitUntil { try daemon.states()["done"]?.count == 3 })
+        #expect(try pollUntil { try daemon.states()["done"]?.count == 3 })
     }
 
     @Test func corruptedReportIsQuarantined() throws {
@@ -190,7 +190,7 @@ import Testing
         try sandbox.setFaults(faultRule(status: 503, times: -1))
         let daemon = try startDaemon(sandbox, pids: [113, 114, 115])
         #expect(
-            try waitUntil {
+            try pollUntil {
                 try sandbox.createRequests().count >= 3
                     && (try daemon.states()["queued"]?.count) == 3
             }, "\(daemon.output)")
@@ -205,12 +205,12 @@ import Testing
         try sandbox.clearFaults()
         try daemon.start()
 
-        #expect(try waitUntil { try sandbox.tickets().count == 2 }, "\(daemon.output)")
+        #expect(try pollUntil { try sandbox.tickets().count == 2 }, "\(daemon.output)")
         #expect(
             FileManager.default.fileExists(atPath: "\(daemon.stateDirectory)/quarantine/\(victim)"))
         #expect(!FileManager.default.fileExists(atPath: "\(reports)/\(victim)"))
         #expect(daemon.logLines(containing: "moved to quarantine", victim).count == 1)
-        #expect(try waitUntil { try daemon.states()["done"]?.count == 2 })
+        #expect(try pollUntil { try daemon.states()["done"]?.count == 2 })
     }
 
     @Test func queueCommandsWorkWithAndWithoutDaemon() throws {
@@ -218,18 +218,18 @@ import Testing
         try sandbox.setFaults(
             #"[{"method": "POST", "pathContains": "/feedback/", "times": 2, "status": 400}]"#)
         let daemon = try startDaemon(sandbox, pids: [116, 117])
-        #expect(try waitUntil { try daemon.states()["dead"]?.count == 2 }, "\(daemon.output)")
+        #expect(try pollUntil { try daemon.states()["dead"]?.count == 2 }, "\(daemon.output)")
         let dead = try #require(try daemon.states()["dead"]?.sorted())
 
         // With the daemon running, retry and drop are handed to it.
         let (dropStatus, dropOutput, _) = try daemon.queue(["drop", dead[0]])
         #expect(dropStatus == 0)
         #expect(dropOutput.contains("running crashfwd applied"))
-        #expect(try waitUntil { try daemon.states()["dead"] == [dead[1]] })
+        #expect(try pollUntil { try daemon.states()["dead"] == [dead[1]] })
         let (retryStatus, _, _) = try daemon.queue(["retry", "--dead"])
         #expect(retryStatus == 0)
-        #expect(try waitUntil { try sandbox.tickets().count == 1 }, "\(daemon.output)")
-        #expect(try waitUntil { try daemon.states()["done"] == [dead[1]] })
+        #expect(try pollUntil { try sandbox.tickets().count == 1 }, "\(daemon.output)")
+        #expect(try pollUntil { try daemon.states()["done"] == [dead[1]] })
 
         // Without it, commands change the files directly.
         daemon.stop()

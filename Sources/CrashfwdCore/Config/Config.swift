@@ -4,11 +4,16 @@ public struct Config: Sendable {
     public var stateDirectory: String
     public var logLevel: LogLevel
     public var files: [FileSourceConfig]
+    /// The `watch.journal` section, or nil when the config has none.
+    public var journal: JournalConfig?
     public var matchers: [MatcherConfig]
     public var destinations: [String: DestinationConfig]
     public var delivery: DeliveryConfig
     /// Problems that do not stop the daemon, such as a key readable by other users.
     public var warnings: [ConfigProblem]
+    /// The `service:` section as read; `service` supplies the defaults when it is absent.
+    public var serviceSection: ServiceConfig? = nil
+    public var attach = AttachConfig()
 }
 
 /// A watched log file or glob of files.
@@ -30,8 +35,8 @@ public struct DeliveryConfig: Sendable {
     public var initialBackoff: Double = 1
     /// The longest wait between two retries, in seconds.
     public var maximumBackoff: Double = 300
-    /// Maximum random wait before the first request after start, in seconds, so a
-    /// fleet that boots together does not send at once.
+    /// Seconds after boot within which the first request goes out at a random moment, so
+    /// a fleet that boots together does not send at once.
     public var startupDelay: Double = 30
     /// Maximum number of create requests sent at the same time (one delivery thread each).
     public var maximumInFlight: Int = 1

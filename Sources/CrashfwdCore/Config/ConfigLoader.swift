@@ -96,6 +96,11 @@ extension Config {
                 files.append(source)
             }
         }
+        var journal: JournalConfig?
+        if var section = watch?.mapping("journal") {
+            journal = JournalConfig.read(&section)
+            section.reportUnknownKeys()
+        }
         watch?.reportUnknownKeys()
 
         var detect = reader.mapping("detect")
@@ -123,7 +128,9 @@ extension Config {
 
         let config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
-            matchers: matchers, destinations: destinations, delivery: delivery, warnings: [])
+            journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
+            warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory),
+            attach: AttachConfig.read(&reader, matchers: matchers, problems: problems))
         TemplateChecker(config: config, problems: problems).check()
         return config
     }
@@ -157,8 +164,10 @@ extension Config {
         let defaults = QueueLimits()
         limits.maximumReports = section.integer(
             "max_reports", default: defaults.maximumReports, range: 1...10_000_000)
-        limits.maximumBytes = section.byteSize(
-            "max_bytes", default: defaults.maximumBytes, minimum: 1 << 16)
+        let bytes = AttachConfig.readSize(
+            &section, "max_bytes", default: UInt64(defaults.maximumBytes),
+            range: (1 << 16)...(1 << 50), problems: section.problems)
+        limits.maximumBytes = Int(bytes)
         limits.maximumAge = section.seconds(
             "max_age", default: defaults.maximumAge, minimum: 60)
         limits.deadRetention = section.seconds(

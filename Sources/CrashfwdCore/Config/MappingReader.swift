@@ -102,19 +102,6 @@ struct MappingReader {
         return number
     }
 
-    /// Reads a size such as `512KiB`, `64MiB`, `1GiB` or a plain number of bytes.
-    mutating func byteSize(_ key: String, default fallback: Int, minimum: Int) -> Int {
-        guard let text = string(key), let node = value(key) else { return fallback }
-        guard let bytes = parseByteSize(text), bytes >= minimum else {
-            problems.add(
-                node, keyPath(key),
-                "invalid size '\(text)': expected a whole number with an optional unit KiB, MiB or GiB (at least \(minimum) bytes)"
-            )
-            return fallback
-        }
-        return bytes
-    }
-
     mutating func stringList(_ key: String) -> [String]? {
         guard let node = value(key), !node.isNull else { return nil }
         switch node.value {
@@ -189,18 +176,4 @@ func parseDuration(_ text: String) -> Double? {
         if let number = Double(trimmed.dropLast(suffix.count)) { return number * factor }
     }
     return Double(trimmed)
-}
-
-/// Parses `512KiB`, `64MiB`, `1GiB` or a plain number of bytes.
-func parseByteSize(_ text: String) -> Int? {
-    let trimmed = text.trimmed()
-    let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)]
-    for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
-        guard let number = Int(String(trimmed.dropLast(suffix.count)).trimmed()) else {
-            return nil
-        }
-        let (bytes, overflow) = number.multipliedReportingOverflow(by: factor)
-        return overflow ? nil : bytes
-    }
-    return Int(trimmed)
 }

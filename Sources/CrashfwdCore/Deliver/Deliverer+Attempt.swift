@@ -11,7 +11,7 @@ extension Deliverer {
         }
         switch report.state {
         case .queued: createTicket(&report, destination: destination, clients: clients)
-        case .created: finish(&report)
+        case .created: finish(&report, clients: clients)
         case .done, .dead: return
         }
     }
@@ -37,6 +37,9 @@ extension Deliverer {
         }
         report.createRequestSentAt = nil
         handle(response, for: &report, destination: destination)
+        // Attachments go only after `created` is on disk, so a crash cannot lose the ticket.
+        let written = shared.withLock { $0.unwritten[report.id] == nil }
+        if report.state == .created && written { finish(&report, clients: clients) }
     }
 
     func handle(_ response: HTTPResponse, for report: inout Report, destination: DestinationConfig)
@@ -59,7 +62,7 @@ extension Deliverer {
     }
 
     /// Records the ticket before anything else happens, to keep the window in which a crash
-    /// duplicates the ticket as short as one durable write.
+    /// duplicates the ticket as short as one durable write. The caller then runs `finish`.
     func recordCreated(
         _ report: inout Report, response: HTTPResponse, destination: DestinationConfig
     ) {
@@ -71,8 +74,9 @@ extension Deliverer {
         report.lastResponse = nil
         report.lastStatus = response.status
         report.updatedAt = Clock.now()
-        let saved = commit(report, holdOnFailure: true)
+        commit(report, holdOnFailure: true)
         shared.withLock { $0.paused[destination.name] = nil }
+        statistics.destinationResumed(destination.name)
         statistics.ticketCreated()
         Log.info(
             "ticket created",
@@ -90,14 +94,25 @@ extension Deliverer {
                     "BODY": String(response.bodyText.prefix(200)),
                 ])
         }
-        if saved { finish(&report) }
     }
 
-    /// Moves a created report to done once nothing else is left to do for it.
-    func finish(_ report: inout Report) {
+    /// Uploads the report's due attachments and moves it to done once every attachment is
+    /// finished; until then it stays created and comes due again for the next upload.
+    func finish(_ report: inout Report, clients: ClientCache) {
+        if let destination = destinations[report.destination], !report.attachments.isEmpty {
+            let uploader = AttachmentUploader(
+                policy: policy, save: { self.commit($0, holdOnFailure: true) },
+                isStopping: { self.isStopping })
+            let client = { try clients.client(for: destination) }
+            let finished = uploader.uploadDue(
+                &report, destination: destination, client: client, now: Clock.now())
+            guard finished else { return }
+        }
         report.state = .done
         report.updatedAt = Clock.now()
-        commit(report, holdOnFailure: true)
+        if commit(report, holdOnFailure: true) {
+            AttachmentStore.removeStaged(reportID: report.id, stateDirectory: queue.directory)
+        }
     }
 
     func retryLater(
@@ -128,7 +143,7 @@ extension Deliverer {
         commit(report, holdOnFailure: true)
         statistics.deliveryFailed(reason: "rejected")
         Log.error(
-            "report rejected and will not be retried; fix the config or form, then run 'crashfwd queue retry ID'",
+            "report rejected by the server and will not be retried; fix the config or form, then run 'crashfwd queue retry ID'",
             [
                 "REPORT_ID": report.id, "REASON": reason,
                 "HTTP_STATUS": report.lastStatus.map(String.init) ?? "",
@@ -153,6 +168,7 @@ extension Deliverer {
                 until: Clock.now() + length, length: length)
             return length
         }
+        statistics.destinationPaused(destination.name, until: Clock.now() + length)
         keepResponse(response, in: &report)
         report.lastError = ServerAnswer.describe(response)
         // The pause alone keeps the report back. Its due time stays, so a restart with a

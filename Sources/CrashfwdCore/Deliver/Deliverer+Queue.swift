@@ -95,6 +95,10 @@ extension Deliverer {
                 shared.withLock { state in for name in resumed { state.paused[name] = nil } }
             }
             for report in reports {
+                if request.action == .drop {
+                    AttachmentStore.removeStaged(
+                        reportID: report.id, stateDirectory: queue.directory)
+                }
                 Log.info(
                     "queue request applied",
                     ["ACTION": request.action.rawValue, "REPORT_ID": report.id])
@@ -128,6 +132,7 @@ extension Deliverer {
         let evicted = queue.enforce(
             settings.limits, now: Clock.now(), keep: claimedIDs, attachments: nil)
         for eviction in evicted {
+            AttachmentStore.removeStaged(reportID: eviction.id, stateDirectory: queue.directory)
             statistics.reportEvicted(reason: eviction.reason.rawValue)
             let fields = [
                 "REPORT_ID": eviction.id, "STATE": eviction.state.rawValue,

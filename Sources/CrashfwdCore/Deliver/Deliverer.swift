@@ -22,6 +22,7 @@ public final class Deliverer: Sendable {
     private let requestWatch: Int32
     private let stopping = Atomic<Bool>(false)
     static let longestPause = 3600.0
+    private static let startupDelayDone = Atomic<Bool>(false)
     /// Seconds between attempts to write report states after a write failed.
     static let writeRetryInterval = 5.0
     /// Seconds between two checks of the age limits when nothing else wakes the thread.
@@ -85,17 +86,29 @@ public final class Deliverer: Sendable {
         }
     }
 
-    /// Waits a random time up to `startup_delay`, so devices that boot together spread
-    /// their first requests. Ends early only on `stop()`.
+    /// Waits until a random moment within `startup_delay` after boot, so devices that boot
+    /// together spread their first requests. Ends early only on `stop()`. Runs once per
+    /// process, and a daemon started later than `startup_delay` after boot does not wait.
     func waitForStartupDelay() {
-        guard settings.startupDelay > 0 else { return }
-        let delay = Double.random(in: 0...settings.startupDelay)
-        Log.info(
-            "waiting before the first delivery", ["DELAY_SECONDS": String(Int(delay.rounded()))])
+        guard settings.startupDelay > 0,
+            !Deliverer.startupDelayDone.exchange(true, ordering: .sequentiallyConsistent)
+        else { return }
+        var boottime = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &boottime)
+        let uptime = Double(boottime.tv_sec) + Double(boottime.tv_nsec) / 1e9
+        let delay = Deliverer.startupWait(
+            maximum: settings.startupDelay, uptime: uptime, fraction: Double.random(in: 0...1))
+        guard delay > 0 else { return }
+        Log.info("waiting before the first delivery after boot", ["DELAY_SECONDS": format2(delay)])
         let deadline = Clock.monotonic() + delay
         while !isStopping && Clock.monotonic() < deadline {
             signal.wait(timeout: deadline - Clock.monotonic())
         }
+    }
+
+    /// Returns the seconds left until `fraction` of `maximum` has passed since boot.
+    static func startupWait(maximum: Double, uptime: Double, fraction: Double) -> Double {
+        max(0, maximum * fraction - uptime)
     }
 
     /// Sleeps until `seconds` pass (nil: no limit), `wake()`, `stop()` or a queue request.

@@ -103,13 +103,21 @@ public final class StateLock: Sendable {
 
     deinit { close(descriptor) }
 
-    /// Takes the lock, or returns nil when another process holds it.
-    public static func acquire(stateDirectory: String) throws -> StateLock? {
+    /// Takes the lock, retrying for up to `waitSeconds` while another process has it
+    /// (`crashfwd queue retry` holds it for a moment). Returns nil if it stays taken.
+    public static func acquire(stateDirectory: String, waitSeconds: Double = 0) throws
+        -> StateLock?
+    {
         let path = "\(stateDirectory)/crashfwd.lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         if descriptor < 0 { throw SystemError("open", path: path) }
-        if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+        let deadline = Clock.monotonic() + waitSeconds
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
+            if code == EWOULDBLOCK && Clock.monotonic() < deadline {
+                usleep(50_000)
+                continue
+            }
             close(descriptor)
             if code == EWOULDBLOCK { return nil }
             throw SystemError("flock", path: path, code: code)

@@ -54,7 +54,8 @@ public final class ReportQueue: Sendable {
             }
             guard name.hasSuffix(".json") else { continue }
             do {
-                let (report, bytes) = try ReportQueue.read(path: "\(reportsDirectory)/\(name)")
+                let (report, bytes) = try ReportQueue.readWithSize(
+                    path: "\(reportsDirectory)/\(name)")
                 guard name == "\(report.id).json" else {
                     throw QueueFileError(
                         description: "the report id \(report.id) does not match the file name")
@@ -77,8 +78,12 @@ public final class ReportQueue: Sendable {
             updatedAt: report.updatedAt, bytes: bytes)
     }
 
+    static func read(path: String) throws -> Report {
+        try readWithSize(path: path).0
+    }
+
     /// Reads and decodes a report file; returns the report and the file size.
-    static func read(path: String) throws -> (Report, Int) {
+    static func readWithSize(path: String) throws -> (Report, Int) {
         guard let bytes = try FileIO.readFile(path) else {
             throw SystemError("open", path: path, code: ENOENT)
         }
@@ -135,7 +140,7 @@ public final class ReportQueue: Sendable {
 
     public func load(_ id: String) throws -> Report {
         guard isSafeID(id) else { throw SystemError("load report", path: id, code: EINVAL) }
-        return try ReportQueue.read(path: path(id)).0
+        return try ReportQueue.read(path: path(id))
     }
 
     public func remove(_ id: String) throws {
