@@ -96,6 +96,7 @@ extension Config {
                 files.append(source)
             }
         }
+        let maximumLineBytes = WatchLimits.readMaximumLineBytes(&watch)
         watch?.reportUnknownKeys()
 
         var detect = reader.mapping("detect")
@@ -123,9 +124,11 @@ extension Config {
             section.reportUnknownKeys()
         }
 
-        let config = Config(
+        var config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
             matchers: matchers, destinations: destinations, delivery: delivery, warnings: [])
+        config.redaction = RedactionConfig.read(&reader, problems: problems)
+        config.maximumLineBytes = maximumLineBytes
         TemplateChecker(config: config, problems: problems).check()
         return config
     }

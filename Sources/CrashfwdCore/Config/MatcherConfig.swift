@@ -53,6 +53,7 @@ extension MatcherConfig {
         if let start, let patternNode = reader.value("pattern") {
             do {
                 _ = try Regex(start)
+                PatternCheck.warnIfPathological(start, node: patternNode, key: "\(path).pattern", problems: problems)
             } catch {
                 problems.add(patternNode, "\(path).pattern", "\(error)")
             }

@@ -35,7 +35,7 @@ public final class Daemon {
         let device = DeviceFacts.current()
         renderers = config.destinations.mapValues { ReportRenderer(destination: $0, device: device) }
         detector = try Detector(matchers: config.matchers)
-        tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory)
+        tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory, maximumLineBytes: config.maximumLineBytes)
         sources = [tailer]
         deliverer = try Deliverer(
             queue: queue, destinations: config.destinations,
@@ -119,6 +119,7 @@ public final class Daemon {
     /// Renders the body now, so a form mismatch is reported at once; a report that cannot
     /// be rendered is kept as dead with the reason, never dropped.
     func makeReport(_ detection: Detection) -> Report {
+        let detection = config.redaction.scrubber.scrub(detection)
         let id = detection.reportID
         var report = Report(id: id, destination: detection.destination, detection: detection, body: nil, now: Clock.now())
         guard let renderer = renderers[detection.destination] else {
