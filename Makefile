@@ -7,7 +7,7 @@ RELEASE_FLAGS = -c release --static-swift-stdlib
 # Seconds each fuzz target runs in `make fuzz`.
 FUZZ_SECONDS ?= 60
 
-.PHONY: all setup build release test demo bench deb format lint clean fuzz fuzz-smoke
+.PHONY: all setup build release test check-unit demo bench deb format lint clean fuzz fuzz-smoke
 
 all: build
 
@@ -20,9 +20,17 @@ build: setup
 release: setup
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-test: setup
+test: setup check-unit
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+# systemd-analyze verify and the security rating of packaging/systemd/crashfwd.service.
+check-unit: build
+	@BINARY=.build/debug/crashfwd scripts/check-unit.sh
+
+# The Debian package, from the release binary with the Swift runtime linked statically.
+deb: release
+	@scripts/build-deb.sh --binary .build/release/crashfwd --output .
 
 demo: build
 	@scripts/demo.sh

@@ -17,6 +17,7 @@ enum CommandLineInterface {
           test-match     Scan files and print the crashes found, sending nothing
           queue          List, show, retry or drop queued reports
           send-test      Create one clearly labelled test ticket
+          status         Show the running daemon's state, queue and last error
           version        Print the version
 
         Common options:
@@ -37,8 +38,10 @@ enum CommandLineInterface {
         case "run": return RunCommand.run(rest)
         case "check-config": return CheckConfigCommand.run(rest)
         case "test-match": return TestMatchCommand.run(arguments: rest)
+        case "journal-scan": return JournalScanCommand.run(rest)
         case "queue": return QueueCommand.run(rest)
         case "send-test": return SendTestCommand.run(rest)
+        case "status": return StatusCommand.run(rest)
         case "version", "--version": print("crashfwd \(CrashfwdVersion.string)"); return 0
         case "help", "-h", "--help": print(usage); return 0
         default:

@@ -5,7 +5,8 @@ enum RunCommand {
         Usage: crashfwd run [--config PATH] [--log-level LEVEL]
 
         Follows the configured journal and log files in the foreground, queues every crash
-        found in the state directory and delivers it to Centercode. Stops on SIGTERM or
+        found in the state directory and delivers it to Centercode. SIGHUP reloads the
+        config (an invalid one is rejected and the running one kept). Stops on SIGTERM or
         SIGINT after saving its positions; nothing queued is lost. This is what the
         systemd service runs.
         """
@@ -19,7 +20,9 @@ enum RunCommand {
             Log.warning("config warning", ["PROBLEM": warning.description])
         }
         do {
-            return try Daemon(config: config).run()
+            let daemon = try Daemon(config: config)
+            daemon.logLevelOverride = options.logLevel
+            return try daemon.run()
         } catch {
             Log.error("crashfwd cannot start", ["ERROR": "\(error)"])
             return 1

@@ -4,6 +4,8 @@ public struct Config: Sendable {
     public var stateDirectory: String
     public var logLevel: LogLevel
     public var files: [FileSourceConfig]
+    /// The `watch.journal` section, or nil when the config has none.
+    public var journal: JournalConfig?
     public var matchers: [MatcherConfig]
     public var destinations: [String: DestinationConfig]
     public var delivery: DeliveryConfig
@@ -13,6 +15,8 @@ public struct Config: Sendable {
     public var maximumLineBytes = WatchLimits.defaultMaximumLineBytes
     /// Problems that do not stop the daemon, such as a key readable by other users.
     public var warnings: [ConfigProblem]
+    /// The `service:` section as read; `service` supplies the defaults when it is absent.
+    public var serviceSection: ServiceConfig? = nil
 }
 
 /// A watched log file or glob of files.

@@ -97,6 +97,11 @@ extension Config {
             }
         }
         let maximumLineBytes = WatchLimits.readMaximumLineBytes(&watch)
+        var journal: JournalConfig?
+        if var section = watch?.mapping("journal") {
+            journal = JournalConfig.read(&section)
+            section.reportUnknownKeys()
+        }
         watch?.reportUnknownKeys()
 
         var detect = reader.mapping("detect")
@@ -126,7 +131,8 @@ extension Config {
 
         var config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
-            matchers: matchers, destinations: destinations, delivery: delivery, warnings: [])
+            journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
+            warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory))
         config.redaction = RedactionConfig.read(&reader, problems: problems)
         config.maximumLineBytes = maximumLineBytes
         TemplateChecker(config: config, problems: problems).check()

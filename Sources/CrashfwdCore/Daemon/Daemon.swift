@@ -6,83 +6,153 @@ import CSystemd
 
 /// The long-running process: follows the sources, queues each crash and delivers it.
 ///
-/// The main thread runs a poll(2) loop over the sources, a signalfd and the detector's
-/// flush deadlines. A report is written to the queue before the source positions that
+/// The main thread runs a poll(2) loop over the sources, a signalfd and the status
+/// wake-ups, with timeouts for the detector's flush deadlines and the watchdog pings. A report is written to the queue before the source positions that
 /// produced it are saved, so a crash is never skipped by a restart. Delivery runs on its
 /// own thread and only reads and updates the queue.
 public final class Daemon {
-    let config: Config
-    let statistics = Statistics()
+    var config: Config
+    let statistics: Statistics
     let queue: ReportQueue
-    let detector: Detector
-    let renderers: [String: ReportRenderer]
+    var detector: Detector
+    var renderers: [String: ReportRenderer]
     var sources: [RecordSource] = []
-    let tailer: FileTailer
-    let deliverer: Deliverer
+    var tailer: FileTailer
+    var deliverer: Deliverer
+    var worker: WorkerThread?
+    /// The `--log-level` given on the command line, which a reloaded config does not change.
+    public var logLevelOverride: LogLevel?
     /// Reports that could not be written (for example on a full disk), kept in memory and
     /// retried. While any are here, source positions are not saved.
     var unsaved: [Report] = []
     static let maximumUnsaved = 1000
     static let batchSize = 1000
 
+    /// The parts of the daemon that depend on the config and are rebuilt on reload. The
+    /// queue and the statistics are kept.
+    struct Components {
+        var detector: Detector
+        var renderers: [String: ReportRenderer]
+        var tailer: FileTailer
+        var sources: [RecordSource]
+        var deliverer: Deliverer
+    }
+
     public init(config: Config) throws {
         self.config = config
+        let statistics = Statistics()
+        self.statistics = statistics
         try FileIO.makeDirectory(config.stateDirectory)
         queue = try ReportQueue(stateDirectory: config.stateDirectory)
         for moved in queue.quarantined {
             Log.error("unreadable report file moved to quarantine", ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
         }
+        let components = try Daemon.makeComponents(config: config, queue: queue, statistics: statistics)
+        detector = components.detector
+        renderers = components.renderers
+        tailer = components.tailer
+        sources = components.sources
+        deliverer = components.deliverer
+    }
+
+    /// Builds the sources, detector, renderers and deliverer of a config. Sources resume
+    /// from the positions saved in the state directory.
+    static func makeComponents(config: Config, queue: ReportQueue, statistics: Statistics) throws
+        -> Components
+    {
         let device = DeviceFacts.current()
-        renderers = config.destinations.mapValues { ReportRenderer(destination: $0, device: device) }
-        detector = try Detector(matchers: config.matchers)
-        tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory, maximumLineBytes: config.maximumLineBytes)
-        sources = [tailer]
-        deliverer = try Deliverer(
+        let renderers = config.destinations.mapValues { ReportRenderer(destination: $0, device: device) }
+        let detector = try Detector(matchers: config.matchers)
+        let tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory, maximumLineBytes: config.maximumLineBytes)
+        var sources: [RecordSource] = [tailer]
+        if let journal = config.journal, journal.enabled {
+            sources.append(try JournalSource(config: journal, stateDirectory: config.stateDirectory))
+        }
+        let deliverer = try Deliverer(
             queue: queue, destinations: config.destinations,
             policy: RetryPolicy(initialBackoff: config.delivery.initialBackoff, maximumBackoff: config.delivery.maximumBackoff),
             statistics: statistics)
+        return Components(
+            detector: detector, renderers: renderers, tailer: tailer, sources: sources,
+            deliverer: deliverer)
     }
 
-    /// Runs until SIGTERM or SIGINT and returns the process exit code.
+    /// Runs until SIGTERM or SIGINT and returns the process exit code. SIGHUP reloads the
+    /// config (see `reload()`).
     public func run() throws -> Int32 {
         let signals = try SignalSet()
-        let deliverer = self.deliverer
-        let worker = try WorkerThread { deliverer.run() }
+        try startDelivery()
         logWarnings()
         Log.info("crashfwd started", ["CONFIG": config.file, "STATE_DIRECTORY": config.stateDirectory, "FILES": config.files.map(\.path).joined(separator: ","), "REPORTS_PENDING": "\(queue.count(in: .queued) + queue.count(in: .created))"], id: MessageID.started)
-        sd_notify(0, "READY=1")
+        let notifier = ServiceNotifier(now: Clock.monotonic())
+        let publisher = StatusPublisher(
+            service: config.service, reportsDirectory: queue.reportsDirectory, statistics: statistics)
+        let status = makeStatusReport(startedAt: publisher.startedAt)
+        publisher.update(status, now: Clock.monotonic(), notifier: notifier)
+        notifier.ready(status: status.statusLine)
 
         var running = true
         while running {
-            waitForInput(signals: signals)
+            waitForInput(signals: signals, notifier: notifier, publisher: publisher)
+            notifier.pingIfDue(now: Clock.monotonic())
+            publisher.drainEvents()
             for signal in signals.take() {
                 if signal == SIGHUP {
-                    Log.warning("SIGHUP received; reloading the config is not supported yet, restart crashfwd to apply changes")
+                    try reload(notifier: notifier)
                 } else {
+                    Log.info("stopping", ["SIGNAL": signal == SIGINT ? "SIGINT" : "SIGTERM"], id: MessageID.stopping)
                     running = false
                 }
             }
             step(now: Clock.monotonic())
+            let now = Clock.monotonic()
+            publisher.update(makeStatusReport(startedAt: publisher.startedAt), now: now, notifier: notifier)
         }
 
-        sd_notify(0, "STOPPING=1")
+        notifier.stopping()
         handle(detector.flushAll())
         savePositions()
-        deliverer.stop()
-        worker.join()
+        stopDelivery()
+        publisher.write(makeStatusReport(startedAt: publisher.startedAt))
         for source in sources { source.close() }
         Log.info("crashfwd stopped", [:], id: MessageID.stopped)
         return 0
     }
 
-    func waitForInput(signals: SignalSet) {
+    func startDelivery() throws {
+        let deliverer = self.deliverer
+        worker = try WorkerThread { deliverer.run() }
+    }
+
+    /// Stops the delivery thread after its current request; the report of that request is
+    /// saved with its outcome before the thread ends.
+    func stopDelivery() {
+        deliverer.stop()
+        worker?.join()
+        worker = nil
+    }
+
+    /// Sleeps in poll(2) until a source, a signal or a state change is ready, or until the
+    /// next deadline: a detector flush, a watchdog ping, a deferred status write or the
+    /// retry of unsaved reports. With no deadline and no event it sleeps without limit.
+    func waitForInput(signals: SignalSet, notifier: ServiceNotifier, publisher: StatusPublisher) {
         var descriptors = sources.map { pollfd(fd: $0.pollDescriptor, events: Int16(POLLIN), revents: 0) }
         descriptors.append(pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0))
-        var timeout: Int32 = -1
-        if let deadline = detector.nextDeadline {
-            timeout = Int32(max(0, (deadline - Clock.monotonic()) * 1000).rounded(.up))
+        for descriptor in publisher.pollDescriptors {
+            descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
         }
-        if !unsaved.isEmpty { timeout = timeout < 0 ? 5000 : min(timeout, 5000) }
+        let now = Clock.monotonic()
+        var deadlines = [detector.nextDeadline, notifier.nextPingAt, publisher.nextWriteAt]
+        if !unsaved.isEmpty { deadlines.append(now + 5) }
+        var timeout: Int32 = -1
+        if let deadline = deadlines.compactMap({ $0 }).min() {
+            timeout = Int32(min(max(0, (deadline - now) * 1000), 86_400_000).rounded(.up))
+        }
+        for case let journal as JournalSource in sources {
+            guard let seconds = journal.pollTimeout else { continue }
+            let milliseconds = Int32((seconds * 1000).rounded(.up))
+            timeout = timeout < 0 ? milliseconds : min(timeout, milliseconds)
+        }
         _ = poll(&descriptors, nfds_t(descriptors.count), timeout)
     }
 
@@ -95,6 +165,7 @@ public final class Daemon {
                     records = try source.read(limit: Daemon.batchSize)
                 } catch {
                     Log.error("cannot read source", ["ERROR": "\(error)"])
+                    statistics.errorOccurred("cannot read source: \(error)")
                     break
                 }
                 for record in records { handle(detector.process(record, now: now)) }

@@ -1,36 +1,96 @@
+import CLinux
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Counters the daemon exposes in its status and metrics.
+///
+/// Every change also writes to an eventfd (`changeDescriptor`), so the daemon's poll loop
+/// wakes and publishes the new values even when the change came from the delivery thread.
 public final class Statistics: Sendable {
-    public struct Snapshot: Sendable, Codable {
+    public struct Snapshot: Sendable, Codable, Equatable {
         public var crashesDetected = 0
         public var ticketsCreated = 0
         public var duplicatesSkipped = 0
         public var deliveryFailures: [String: Int] = [:]
+        /// Unix seconds of the last ticket created.
         public var lastDelivery: Double?
         public var lastError: String?
+        /// Unix seconds of `lastError`.
+        public var lastErrorAt: Double?
+        /// Destinations paused after the server rejected their URL or key, with the Unix
+        /// time of the next attempt.
+        public var pausedDestinations: [String: Double] = [:]
+        public var configReloads = 0
+        public var configReloadFailures = 0
     }
 
     private let state = Mutex(Snapshot())
+    /// An eventfd that becomes readable after any change, or -1 when it could not be
+    /// created. poll(2) ignores -1, so status then follows the next source event instead.
+    public let changeDescriptor: Int32
 
-    public init() {}
+    public init() {
+        changeDescriptor = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+    }
+
+    deinit { if changeDescriptor >= 0 { close(changeDescriptor) } }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
-    public func crashDetected() { state.withLock { $0.crashesDetected += 1 } }
-    public func duplicateSkipped() { state.withLock { $0.duplicatesSkipped += 1 } }
+    /// Clears the change signal after poll(2) reported `changeDescriptor` readable.
+    public func drainChanges() {
+        guard changeDescriptor >= 0 else { return }
+        var value: UInt64 = 0
+        _ = read(changeDescriptor, &value, 8)
+    }
+
+    private func update(_ change: (inout Snapshot) -> Void) {
+        state.withLock { change(&$0) }
+        guard changeDescriptor >= 0 else { return }
+        var one: UInt64 = 1
+        _ = write(changeDescriptor, &one, 8)
+    }
+
+    public func crashDetected() { update { $0.crashesDetected += 1 } }
+    public func duplicateSkipped() { update { $0.duplicatesSkipped += 1 } }
 
     public func ticketCreated() {
-        state.withLock {
+        update {
             $0.ticketsCreated += 1
             $0.lastDelivery = Clock.now()
         }
     }
 
     public func deliveryFailed(reason: String) {
-        state.withLock {
+        update {
             $0.deliveryFailures[reason, default: 0] += 1
             $0.lastError = reason
+            $0.lastErrorAt = Clock.now()
+        }
+    }
+
+    /// Records an error that is not a delivery failure, such as an unreadable source.
+    public func errorOccurred(_ message: String) {
+        update {
+            $0.lastError = message
+            $0.lastErrorAt = Clock.now()
+        }
+    }
+
+    public func destinationPaused(_ name: String, until: Double) {
+        update { $0.pausedDestinations[name] = until }
+    }
+
+    public func destinationResumed(_ name: String) {
+        update { $0.pausedDestinations[name] = nil }
+    }
+
+    public func configReloaded(succeeded: Bool) {
+        update {
+            if succeeded { $0.configReloads += 1 } else { $0.configReloadFailures += 1 }
         }
     }
 }
@@ -45,4 +105,6 @@ public enum MessageID {
     public static let reportDead = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c06"
     public static let destinationPaused = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c07"
     public static let configRejected = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c08"
+    public static let configReloaded = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c09"
+    public static let stopping = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c0a"
 }

@@ -112,6 +112,7 @@ public final class Deliverer: @unchecked Sendable {
         report.updatedAt = Clock.now()
         save(report)
         paused[destination.name] = nil
+        statistics.destinationResumed(destination.name)
         statistics.ticketCreated()
         Log.info(
             "ticket created",
@@ -162,6 +163,7 @@ public final class Deliverer: @unchecked Sendable {
         let length = min((paused[destination.name]?.length ?? Deliverer.firstPause / 2) * 2, Deliverer.longestPause)
         let until = Clock.now() + length
         paused[destination.name] = (until: until, length: length)
+        statistics.destinationPaused(destination.name, until: until)
         report.lastError = ServerAnswer.describe(response)
         report.lastStatus = response.status
         report.nextAttemptAt = until

@@ -106,9 +106,10 @@ public enum Log {
         line += "\n"
         var bytes = Array(line.utf8)
         bytes.withUnsafeMutableBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
             var offset = 0
             while offset < buffer.count {
-                let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                let written = Glibc.write(2, base + offset, buffer.count - offset)
                 if written < 0 && errno == EINTR { continue }
                 if written <= 0 { return }
                 offset += written
