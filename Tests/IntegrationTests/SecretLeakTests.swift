@@ -7,8 +7,8 @@ import Testing
 struct SecretLeakTests {
     static let apiKey = "leakcheck-key-7f3a9c1e5b2d"
 
-    /// Runs delivery through an outage, a crash line that quotes the key, the read-only
-    /// queue commands and check-config, then searches every file crashfwd and the sandbox wrote.
+    /// Runs delivery through an outage, a crash line that quotes the key, status, the
+    /// read-only queue commands and check-config, then searches every file crashfwd and the sandbox wrote.
     @Test func apiKeyAbsentEverywhere() throws {
         let sandbox = try SandboxServer(config: SandboxServer.defaultConfig(apiKey: Self.apiKey))
         let crashfwd = try CrashfwdProcess(
@@ -20,11 +20,15 @@ struct SecretLeakTests {
         try crashfwd.append([CrashfwdProcess.segfaultLine(program: "key-\(Self.apiKey)", pid: 9202)]
         )
         try waitUntil("a delivery attempt fails") { crashfwd.log.contains("delivery failed") }
+        // The status file keeps the last error, which names the request URL.
+        var outputs = [
+            try crashfwd.command(["status"]).output,
+            try crashfwd.command(["status", "--json"]).output,
+        ]
         try sandbox.restart()
         try waitUntil("the second ticket exists") { try sandbox.tickets().count == 2 }
         crashfwd.stop()
 
-        var outputs: [String] = []
         for arguments in [["queue", "list"], ["queue", "list", "--json"], ["check-config"]] {
             outputs.append(try crashfwd.command(arguments).output)
         }
