@@ -213,6 +213,17 @@ import Testing
         #expect(config.maximumLineBytes == 4096)
     }
 
+    @Test func environTemplateWarns() throws {
+        let yaml = Self.destination.replacingOccurrences(
+            "summary: \"{{line}}\"",
+            with: "summary: \"{{line}}\"\n      environment: \"{{journal.COREDUMP_ENVIRON}}\"")
+        let config = try Config.parse(yaml, file: "test.yaml")
+        #expect(config.warnings.map(\.key) == ["destinations.main.parameters.environment"])
+        let allowed = try Config.parse(
+            yaml + "redact:\n  allow_coredump_environ: true\n", file: "test.yaml")
+        #expect(allowed.warnings.isEmpty)
+    }
+
     static let errorCases: [ConfigErrorTests.Case] = [
         ConfigErrorTests.Case(
             name: "invalid rule pattern",

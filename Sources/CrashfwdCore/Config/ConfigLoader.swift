@@ -133,7 +133,7 @@ extension Config {
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
             journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
             warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory))
-        config.redaction = RedactionConfig.read(&reader, problems: problems)
+        config.redaction = RedactionConfig.read(&reader, destinations: destinations, problems: problems)
         config.maximumLineBytes = maximumLineBytes
         TemplateChecker(config: config, problems: problems).check()
         return config

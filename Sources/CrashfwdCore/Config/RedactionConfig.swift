@@ -17,8 +17,21 @@ public struct RedactionConfig: Sendable {
 
     public init() {}
 
-    /// Reads the top-level `redact` section, recording a problem for each invalid rule.
-    static func read(_ parent: inout MappingReader, problems: ProblemList) -> RedactionConfig {
+    /// Reads the top-level `redact` section, recording a problem for each invalid rule and
+    /// a warning for each template that uses a journal field the scrubber drops.
+    static func read(
+        _ parent: inout MappingReader, destinations: [String: DestinationConfig],
+        problems: ProblemList
+    ) -> RedactionConfig {
+        let config = readSection(&parent, problems: problems)
+        if !config.allowCoredumpEnviron {
+            warnAboutDroppedEnviron(destinations, problems: problems)
+        }
+        return config
+    }
+
+    static func readSection(_ parent: inout MappingReader, problems: ProblemList) -> RedactionConfig
+    {
         var config = RedactionConfig()
         guard var section = parent.mapping("redact") else { return config }
         defer { section.reportUnknownKeys() }
@@ -46,6 +59,21 @@ public struct RedactionConfig: Sendable {
         config.scrubber = Scrubber(
             patterns: defaults + patterns, allowCoredumpEnviron: config.allowCoredumpEnviron)
         return config
+    }
+
+    static func warnAboutDroppedEnviron(
+        _ destinations: [String: DestinationConfig], problems: ProblemList
+    ) {
+        let variable = "journal.\(Scrubber.coredumpEnvironField)"
+        for (name, destination) in destinations.sorted(by: { $0.key < $1.key }) {
+            for parameter in destination.parameters
+            where parameter.template.variables.contains(variable) {
+                problems.warn(
+                    nil, "destinations.\(name).parameters.\(parameter.name)",
+                    "{{\(variable)}} always renders empty because the crashed process's environment is never sent; set redact.allow_coredump_environ: true to send it"
+                )
+            }
+        }
     }
 }
 
