@@ -11,7 +11,7 @@ public struct Config: Sendable {
     public var delivery: DeliveryConfig
     /// Scrubbing rules applied to captured text before rendering (`redact:`).
     public var redaction = RedactionConfig()
-    /// Longest log line kept, in bytes; longer lines are cut and marked (`watch.max_line_bytes`).
+    /// Maximum length of a log line, in bytes; longer lines are cut and marked (`watch.max_line_bytes`).
     public var maximumLineBytes = WatchLimits.defaultMaximumLineBytes
     /// Problems that do not stop the daemon, such as a key readable by other users.
     public var warnings: [ConfigProblem]

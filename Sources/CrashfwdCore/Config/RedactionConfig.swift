@@ -12,7 +12,7 @@ public struct RedactionConfig: Sendable {
     public var useDefaults = true
     public var rules: [RedactionRule] = []
     public var allowCoredumpEnviron = false
-    /// The compiled rules; the daemon and `test-match` pass each detection through it.
+    /// The compiled rules that each detection passes through before it is rendered.
     public var scrubber = Scrubber.standard
 
     public init() {}
@@ -79,7 +79,7 @@ public struct RedactionConfig: Sendable {
 
 /// Input limits of the watch stage.
 public enum WatchLimits {
-    /// Longest log line kept, in bytes, when `watch.max_line_bytes` is not set.
+    /// Maximum length of a log line, in bytes, when `watch.max_line_bytes` is not set.
     public static let defaultMaximumLineBytes = 64 << 10
     /// The accepted range of `watch.max_line_bytes`: the tailer holds up to this many bytes
     /// of one line in memory, plus its 64 KiB read buffer.
