@@ -42,6 +42,7 @@ enum CommandLineInterface {
         case "queue": return QueueCommand.run(rest)
         case "send-test": return SendTestCommand.run(rest)
         case "status": return StatusCommand.run(rest)
+        case "upload-bench": return UploadBenchCommand.run(rest)
         case "version", "--version": print("crashfwd \(CrashfwdVersion.string)"); return 0
         case "help", "-h", "--help": print(usage); return 0
         default:

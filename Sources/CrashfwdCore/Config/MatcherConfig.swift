@@ -15,6 +15,7 @@ public struct MatcherConfig: Sendable {
     public var contextAfter: Int
     /// Static fields added to the captures, such as `kind: segfault`.
     public var fields: [(key: String, value: String)]
+    public var attachments: [AttachmentSpec] = []
 
     public init(
         name: String, destination: String, files: [String]? = nil, journal: Bool = false,
@@ -66,6 +67,7 @@ extension MatcherConfig {
             start: start,
             contextBefore: reader.integer("context_before", default: 0, range: 0...1000),
             contextAfter: reader.integer("context_after", default: 0, range: 0...1000),
-            fields: reader.stringMap("fields") ?? [])
+            fields: reader.stringMap("fields") ?? []
+        ).withAttachments(AttachmentSpec.readList(&reader, path: path, problems: problems))
     }
 }

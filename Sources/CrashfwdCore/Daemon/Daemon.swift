@@ -22,6 +22,9 @@ public final class Daemon {
     var worker: WorkerThread?
     /// The `--log-level` given on the command line, which a reloaded config does not change.
     public var logLevelOverride: LogLevel?
+    /// Held for the daemon's lifetime, so `crashfwd queue` and a second daemon know the
+    /// state directory is in use.
+    let stateLock: StateLock
     /// Reports that could not be written (for example on a full disk), kept in memory and
     /// retried. While any are here, source positions are not saved.
     var unsaved: [Report] = []
@@ -43,6 +46,14 @@ public final class Daemon {
         let statistics = Statistics()
         self.statistics = statistics
         try FileIO.makeDirectory(config.stateDirectory)
+        guard let lock = try StateLock.acquire(stateDirectory: config.stateDirectory, waitSeconds: 10)
+        else {
+            throw DaemonError(
+                description:
+                    "another crashfwd process is using the state directory \(config.stateDirectory); stop it first"
+            )
+        }
+        stateLock = lock
         queue = try ReportQueue(stateDirectory: config.stateDirectory)
         for moved in queue.quarantined {
             Log.error("unreadable report file moved to quarantine", ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
@@ -60,6 +71,7 @@ public final class Daemon {
     static func makeComponents(config: Config, queue: ReportQueue, statistics: Statistics) throws
         -> Components
     {
+        AttachmentUploader.configure(config.attach)
         let device = DeviceFacts.current()
         let renderers = config.destinations.mapValues { ReportRenderer(destination: $0, device: device) }
         let detector = try Detector(matchers: config.matchers)
@@ -69,8 +81,7 @@ public final class Daemon {
             sources.append(try JournalSource(config: journal, stateDirectory: config.stateDirectory))
         }
         let deliverer = try Deliverer(
-            queue: queue, destinations: config.destinations,
-            policy: RetryPolicy(initialBackoff: config.delivery.initialBackoff, maximumBackoff: config.delivery.maximumBackoff),
+            queue: queue, destinations: config.destinations, settings: config.delivery,
             statistics: statistics)
         return Components(
             detector: detector, renderers: renderers, tailer: tailer, sources: sources,
@@ -193,6 +204,7 @@ public final class Daemon {
         let detection = config.redaction.scrubber.scrub(detection)
         let id = detection.reportID
         var report = Report(id: id, destination: detection.destination, detection: detection, body: nil, now: Clock.now())
+        report.attachments = AttachmentStager(config: config).stage(detection, reportID: id, queue: queue)
         guard let renderer = renderers[detection.destination] else {
             report.state = .dead
             report.lastError = "destination '\(detection.destination)' is not configured"
@@ -211,6 +223,7 @@ public final class Daemon {
     func store(_ report: Report) {
         do {
             if try queue.enqueue(report) {
+                deliverer.enforceLimits()
                 deliverer.wake()
             } else {
                 statistics.duplicateSkipped()
@@ -221,6 +234,7 @@ public final class Daemon {
             unsaved.append(report)
             if unsaved.count > Daemon.maximumUnsaved {
                 let dropped = unsaved.removeFirst()
+                statistics.unsavedDropped()
                 Log.error("in-memory report buffer is full; dropping the oldest unsaved report", ["REPORT_ID": dropped.id, "LIMIT": "\(Daemon.maximumUnsaved)"])
             }
         }
@@ -250,4 +264,9 @@ public final class Daemon {
         }
         tailer.warnings.removeAll()
     }
+}
+
+/// A condition that stops the daemon from starting.
+struct DaemonError: Error, CustomStringConvertible {
+    var description: String
 }

@@ -184,3 +184,87 @@ private func collectHeader(
     }
     return length
 }
+
+extension HTTPClient {
+    /// Size of libcurl's upload buffer for file uploads: the memory an upload adds.
+    static let uploadBufferBytes = 512 << 10
+
+    /// Uploads one file as `multipart/form-data` and returns the response, whatever its status.
+    ///
+    /// libcurl reads the file from disk while sending, so memory use does not depend on its
+    /// size. The request timeout does not apply, because a large file may take longer. The
+    /// transfer fails instead when less than 1 byte/s is sent for `stallTimeout` seconds.
+    /// `progress` receives the bytes of the request body sent so far and its total size,
+    /// and returning true from it aborts the upload with curl error 42.
+    public func postFile(
+        url: String, partName: String, filePath: String, fileName: String, contentType: String,
+        maximumSpeed: UInt64, stallTimeout: Double, progress: @escaping (UInt64, UInt64) -> Bool
+    ) throws -> HTTPResponse {
+        curl_easy_reset(handle)
+        // This function owns the mime structure: it is created here and freed by
+        // curl_mime_free on return, after curl_easy_reset so the handle no longer refers
+        // to it. Its parts belong to it and are freed with it.
+        guard let mime = curl_mime_init(handle) else {
+            throw TransportError(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_mime_init failed", url: Redactor.shared.redact(url))
+        }
+        defer {
+            curl_easy_reset(handle)
+            curl_mime_free(mime)
+        }
+
+        try addFilePart(to: mime, partName: partName, filePath: filePath, fileName: fileName, contentType: contentType, url: url)
+        let headers = curl_slist_append(nil, "Accept: application/json")
+        defer { curl_slist_free_all(headers) }
+        let relay = Unmanaged.passRetained(ProgressRelay(progress))
+        defer { relay.release() }
+
+        return try perform(url: url) { handle in
+            crashfwd_curl_setopt_pointer(handle, CURLOPT_MIMEPOST, UnsafeMutableRawPointer(mime))
+            crashfwd_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headers)
+            crashfwd_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, 0)
+            crashfwd_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+            crashfwd_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(stallTimeout.rounded(.up))))
+            if maximumSpeed > 0 {
+                crashfwd_curl_setopt_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(min(maximumSpeed, UInt64(Int64.max))))
+            }
+            // libcurl's 64 KiB default makes one read and one send per 64 KiB.
+            crashfwd_curl_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, HTTPClient.uploadBufferBytes)
+            crashfwd_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+            crashfwd_curl_setopt_xferinfo_function(handle, relayProgress)
+            crashfwd_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, relay.toOpaque())
+        }
+    }
+
+    private func addFilePart(
+        to mime: OpaquePointer, partName: String, filePath: String, fileName: String,
+        contentType: String, url: String
+    ) throws {
+        guard let part = curl_mime_addpart(mime) else {
+            throw TransportError(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_mime_addpart failed", url: Redactor.shared.redact(url))
+        }
+        // curl_mime_filedata opens nothing yet: curl opens and reads the file in chunks
+        // while the request body is sent.
+        let results = [
+            curl_mime_name(part, partName), curl_mime_filedata(part, filePath),
+            curl_mime_filename(part, fileName), curl_mime_type(part, contentType),
+        ]
+        if let failure = results.first(where: { $0 != CURLE_OK }) {
+            throw TransportError(code: Int(failure.rawValue), message: "cannot add '\(filePath)' to the upload: \(String(cString: curl_easy_strerror(failure)))", url: Redactor.shared.redact(url))
+        }
+    }
+}
+
+/// Carries an upload's progress closure through libcurl's `XFERINFODATA` pointer.
+final class ProgressRelay {
+    let report: (UInt64, UInt64) -> Bool
+    init(_ report: @escaping (UInt64, UInt64) -> Bool) { self.report = report }
+}
+
+private func relayProgress(
+    _ context: UnsafeMutableRawPointer?, _ downloadTotal: curl_off_t, _ downloaded: curl_off_t,
+    _ uploadTotal: curl_off_t, _ uploaded: curl_off_t
+) -> Int32 {
+    guard let context else { return 0 }
+    let relay = Unmanaged<ProgressRelay>.fromOpaque(context).takeUnretainedValue()
+    return relay.report(UInt64(max(0, uploaded)), UInt64(max(0, uploadTotal))) ? 1 : 0
+}
