@@ -15,7 +15,7 @@ OUT=.build/fuzz
 # lld rather than gold: gold prints a warning for every AddressSanitizer helper symbol.
 SANITIZE=(-sanitize=fuzzer,address -parse-as-library -g -Onone -use-ld=lld)
 INCLUDES=()
-for dir in Sources/C*/; do INCLUDES+=(-I "${dir%/}"); done
+for map in Sources/*/module.modulemap; do INCLUDES+=(-I "$(dirname "$map")"); done
 LIBS=(-lsystemd -lcurl -lpcre2-8 -lyaml -lz)
 
 mkdir -p "$OUT/module"
