@@ -96,29 +96,17 @@ extension Config {
                 files.append(source)
             }
         }
-        let maximumLineBytes = WatchLimits.readMaximumLineBytes(&watch)
         var journal: JournalConfig?
         if var section = watch?.mapping("journal") {
             journal = JournalConfig.read(&section)
             section.reportUnknownKeys()
         }
+        let maximumLineBytes = WatchLimits.readMaximumLineBytes(&watch)
         watch?.reportUnknownKeys()
 
         var detect = reader.mapping("detect")
-        let defaultDestination = detect?.string("destination")
-        var matchers: [MatcherConfig] = []
-        for (index, node) in (detect?.list("matchers") ?? []).enumerated() {
-            let path = "detect.matchers[\(index)]"
-            if let matcher = MatcherConfig.read(
-                node, path: path, defaultDestination: defaultDestination, problems: problems)
-            {
-                if destinations[matcher.destination] == nil && !matcher.destination.isEmpty {
-                    let known = destinations.keys.sorted().joined(separator: ", ")
-                    problems.add(node, "\(path).destination", "unknown destination '\(matcher.destination)'; known: \(known)")
-                }
-                matchers.append(matcher)
-            }
-        }
+        let (matchers, folding) = DetectSectionReader(destinations: destinations, problems: problems)
+            .read(&detect)
         detect?.reportUnknownKeys()
 
         var delivery = DeliveryConfig()
@@ -131,7 +119,8 @@ extension Config {
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
             journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
             warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory),
-            attach: AttachConfig.read(&reader, matchers: matchers, problems: problems))
+            attach: AttachConfig.read(&reader, matchers: matchers, problems: problems),
+            folding: folding)
         config.redaction = RedactionConfig.read(&reader, destinations: destinations, problems: problems)
         config.maximumLineBytes = maximumLineBytes
         TemplateChecker(config: config, problems: problems).check()

@@ -15,6 +15,9 @@ public final class Daemon {
     let statistics: Statistics
     let queue: ReportQueue
     var detector: Detector
+    var folder: CrashFolder
+    /// True when the folding state changed since it was last saved.
+    var foldingChanged = false
     var renderers: [String: ReportRenderer]
     var sources: [RecordSource] = []
     var tailer: FileTailer
@@ -35,6 +38,7 @@ public final class Daemon {
     /// queue and the statistics are kept.
     struct Components {
         var detector: Detector
+        var folder: CrashFolder
         var renderers: [String: ReportRenderer]
         var tailer: FileTailer
         var sources: [RecordSource]
@@ -60,6 +64,7 @@ public final class Daemon {
         }
         let components = try Daemon.makeComponents(config: config, queue: queue, statistics: statistics)
         detector = components.detector
+        folder = components.folder
         renderers = components.renderers
         tailer = components.tailer
         sources = components.sources
@@ -75,6 +80,10 @@ public final class Daemon {
         let device = DeviceFacts.current()
         let renderers = config.destinations.mapValues { ReportRenderer(destination: $0, device: device) }
         let detector = try Detector(matchers: config.matchers)
+        let folder = CrashFolder(config: config.folding, stateDirectory: config.stateDirectory)
+        if let problem = folder.loadProblem {
+            Log.warning("crash-loop folding state is unreadable; folding starts empty", ["ERROR": problem])
+        }
         let tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory, maximumLineBytes: config.maximumLineBytes)
         var sources: [RecordSource] = [tailer]
         if let journal = config.journal, journal.enabled {
@@ -84,7 +93,7 @@ public final class Daemon {
             queue: queue, destinations: config.destinations, settings: config.delivery,
             statistics: statistics)
         return Components(
-            detector: detector, renderers: renderers, tailer: tailer, sources: sources,
+            detector: detector, folder: folder, renderers: renderers, tailer: tailer, sources: sources,
             deliverer: deliverer)
     }
 
@@ -154,6 +163,10 @@ public final class Daemon {
         }
         let now = Clock.monotonic()
         var deadlines = [detector.nextDeadline, notifier.nextPingAt, publisher.nextWriteAt]
+        if let foldingDeadline = folder.nextDeadline {
+            // Folding windows are wall-clock times; the poll deadline is monotonic.
+            deadlines.append(now + max(0, foldingDeadline - Clock.now()))
+        }
         if !unsaved.isEmpty { deadlines.append(now + 5) }
         var timeout: Int32 = -1
         if let deadline = deadlines.compactMap({ $0 }).min() {
@@ -184,6 +197,7 @@ public final class Daemon {
             }
         }
         handle(detector.flushExpired(now: now))
+        queueSummaries()
         logWarnings()
         retryUnsaved()
         if unsaved.isEmpty { savePositions() }
@@ -192,6 +206,12 @@ public final class Daemon {
     func handle(_ detections: [Detection]) {
         for detection in detections {
             statistics.crashDetected()
+            foldingChanged = true
+            if folder.admit(detection, now: Clock.now()) == .folded {
+                statistics.crashFolded()
+                Log.debug("crash folded into its crash loop", ["MATCHER": detection.matcher, "FINGERPRINT": detection.fingerprint])
+                continue
+            }
             let report = makeReport(detection)
             Log.info("crash detected", ["REPORT_ID": report.id, "MATCHER": detection.matcher, "SOURCE": detection.source, "FINGERPRINT": detection.fingerprint], id: MessageID.crashDetected)
             store(report)
@@ -248,7 +268,30 @@ public final class Daemon {
         if unsaved.isEmpty { Log.info("queued the reports kept in memory", ["COUNT": "\(pending.count)"]) }
     }
 
+    /// Queues the summary reports of crash-loop windows that have closed.
+    func queueSummaries() {
+        let summaries = folder.expired(now: Clock.now())
+        guard !summaries.isEmpty else { return }
+        foldingChanged = true
+        for summary in summaries {
+            let report = makeReport(summary)
+            Log.info("crash loop summary", ["REPORT_ID": report.id, "FINGERPRINT": summary.fingerprint, "OCCURRENCES": summary.captures["occurrences"] ?? ""], id: MessageID.crashDetected)
+            store(report)
+        }
+    }
+
+    /// Saves the folding state, then every source's position. The folding state goes first,
+    /// so a restart cannot read a folded repeat again and ticket it.
     func savePositions() {
+        if foldingChanged {
+            do {
+                try folder.save()
+                foldingChanged = false
+            } catch {
+                Log.error("cannot save the crash-loop folding state; positions are not saved either", ["ERROR": "\(error)"])
+                return
+            }
+        }
         for source in sources {
             do {
                 try source.savePositions(oldestPending: detector.oldestPendingPosition(source:))
