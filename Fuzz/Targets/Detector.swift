@@ -1,7 +1,7 @@
 @testable import CrashfwdCore
 
-/// Feeds each input line to a detector with matchers like the shipped examples, then
-/// scrubs and renders what it finds.
+/// Feeds each input line to a detector with matchers like the shipped examples and every
+/// preset, then scrubs and renders what it finds.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDetector(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = UnsafeBufferPointer(start: data, count: size)
@@ -40,8 +40,9 @@ enum FuzzDetector {
                 contextAfter: 1),
             MatcherConfig(name: "abort", destination: "main", start: #"(?i)\babort(ed)?\b"#),
         ]
+        let presets = Presets.matchers(named: ["all"], destination: "main").matchers
         do {
-            return try Detector(matchers: matchers, flushTimeout: 1)
+            return try Detector(matchers: matchers + presets, flushTimeout: 1)
         } catch {
             fatalError("fuzz matchers do not compile: \(error)")
         }
