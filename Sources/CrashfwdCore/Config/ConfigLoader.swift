@@ -101,6 +101,7 @@ extension Config {
             journal = JournalConfig.read(&section)
             section.reportUnknownKeys()
         }
+        let maximumLineBytes = WatchLimits.readMaximumLineBytes(&watch)
         watch?.reportUnknownKeys()
 
         var detect = reader.mapping("detect")
@@ -114,12 +115,14 @@ extension Config {
             section.reportUnknownKeys()
         }
 
-        let config = Config(
+        var config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
             journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
             warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory),
             attach: AttachConfig.read(&reader, matchers: matchers, problems: problems),
             folding: folding)
+        config.redaction = RedactionConfig.read(&reader, destinations: destinations, problems: problems)
+        config.maximumLineBytes = maximumLineBytes
         TemplateChecker(config: config, problems: problems).check()
         return config
     }

@@ -158,6 +158,7 @@ extension MatcherConfig {
         for (key, pattern) in matcher.patterns {
             do {
                 _ = try Regex(pattern)
+                PatternCheck.warnIfPathological(pattern, node: reader.value(key), key: "\(path).\(key)", problems: problems)
             } catch {
                 problems.add(reader.value(key), "\(path).\(key)", "\(error)")
             }

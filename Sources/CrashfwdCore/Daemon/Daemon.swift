@@ -84,7 +84,7 @@ public final class Daemon {
         if let problem = folder.loadProblem {
             Log.warning("crash-loop folding state is unreadable; folding starts empty", ["ERROR": problem])
         }
-        let tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory)
+        let tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory, maximumLineBytes: config.maximumLineBytes)
         var sources: [RecordSource] = [tailer]
         if let journal = config.journal, journal.enabled {
             sources.append(try JournalSource(config: journal, stateDirectory: config.stateDirectory))
@@ -221,6 +221,7 @@ public final class Daemon {
     /// Renders the body now, so a form mismatch is reported at once; a report that cannot
     /// be rendered is kept as dead with the reason, never dropped.
     func makeReport(_ detection: Detection) -> Report {
+        let detection = config.redaction.scrubber.scrub(detection)
         let id = detection.reportID
         var report = Report(id: id, destination: detection.destination, detection: detection, body: nil, now: Clock.now())
         report.attachments = AttachmentStager(config: config).stage(detection, reportID: id, queue: queue)
