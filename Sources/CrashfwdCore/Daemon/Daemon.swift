@@ -1,3 +1,4 @@
+import CLinux
 import CSystemd
 
 #if canImport(Glibc)
@@ -100,6 +101,11 @@ public final class Daemon {
     /// Runs until SIGTERM or SIGINT and returns the process exit code. SIGHUP reloads the
     /// config (see `reload()`).
     public func run() throws -> Int32 {
+        // The API key stays in memory for the life of the process and Swift strings cannot
+        // be wiped, so a core dump of crashfwd itself would contain it.
+        if crashfwd_disable_core_dumps() != 0 {
+            Log.warning("cannot turn off core dumps of crashfwd; a crash of it could write the API key to disk", ["ERROR": "\(SystemError("prctl"))"])
+        }
         let signals = try SignalSet()
         try startDelivery()
         logWarnings()
