@@ -49,6 +49,7 @@ public final class FileTailer: RecordSource {
             savedPositions = (try? JSONCoding.decode([String: SavedPosition].self, from: bytes)) ?? [:]
         }
         try watchDirectories()
+        resumeRotatedFiles()
         try scan(startup: true)
     }
 
@@ -77,6 +78,49 @@ public final class FileTailer: RecordSource {
                 }
             }
         }
+    }
+
+    /// Finds files that were rotated away while crashfwd was stopped and reads them to
+    /// their end from the saved offset, so crashes written just before the rotation are not
+    /// lost. The old inode is looked for among the files of the same directory (such as
+    /// `app.log.1`); a compressed or deleted one cannot be read, and that is logged.
+    func resumeRotatedFiles() {
+        for (path, saved) in savedPositions.sorted(by: { $0.key < $1.key }) {
+            var info = stat()
+            let present = stat(path, &info) == 0
+            if present && UInt64(info.st_dev) == saved.device && UInt64(info.st_ino) == saved.inode {
+                continue
+            }
+            guard let rotated = findFile(device: saved.device, inode: saved.inode, near: path) else {
+                warnings.append(Warning(path: path, message: "the file read up to offset \(saved.offset) was rotated or removed while crashfwd was stopped and cannot be found in its directory; lines written to it after that offset are not read"))
+                continue
+            }
+            do {
+                guard let file = try TrackedFile.open(path: rotated, offset: saved.offset) else { continue }
+                file.reportedPath = path
+                file.rotatedAt = Clock.monotonic()
+                draining.append(file)
+            } catch {
+                warnings.append(Warning(path: rotated, message: "cannot read the rotated file: \(error)"))
+            }
+        }
+    }
+
+    /// Returns the path of the regular file with this device and inode in the directory of
+    /// `path`, if there is one.
+    func findFile(device: UInt64, inode: UInt64, near path: String) -> String? {
+        let directory = DurableFile.parentDirectory(of: path)
+        guard let names = try? FileIO.listDirectory(directory) else { return nil }
+        for name in names {
+            var info = stat()
+            let candidate = "\(directory)/\(name)"
+            if lstat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+                UInt64(info.st_dev) == device, UInt64(info.st_ino) == inode
+            {
+                return candidate
+            }
+        }
+        return nil
     }
 
     /// Opens files that newly match a glob and detects rotation of files already open.

@@ -28,7 +28,10 @@ final class TrackedFile {
     deinit { close(descriptor) }
 
     var identity: String { "\(device):\(inode)" }
-    var source: String { "file:\(path)" }
+    /// The configured path that records are reported under. A file found again under its
+    /// rotated name (such as `app.log.1`) keeps the name it was read under.
+    var reportedPath: String?
+    var source: String { "file:\(reportedPath ?? path)" }
 
     /// Opens a file with O_NOFOLLOW off (log paths may be symlinks set up by the admin) and
     /// records its device and inode.
