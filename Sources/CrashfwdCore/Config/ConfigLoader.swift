@@ -71,6 +71,11 @@ extension Config {
         let problems = reader.problems
         let stateDirectory =
             reader.string("state_directory") ?? environment["STATE_DIRECTORY"] ?? "/var/lib/crashfwd"
+        if !stateDirectory.hasPrefix("/") {
+            problems.add(
+                reader.value("state_directory") ?? reader.node, "state_directory",
+                "'\(stateDirectory)' is relative, so the daemon and 'crashfwd queue' would use different folders depending on where they start; use an absolute path")
+        }
         let levelName = reader.string("log_level") ?? "info"
         let level = LogLevel(name: levelName)
         if level == nil, let node = reader.value("log_level") {
@@ -177,6 +182,10 @@ extension Config {
         guard let filePath = reader.string("path", required: true) else { return nil }
         if !filePath.hasPrefix("/") {
             problems.add(node, "\(path).path", "'\(filePath)' is relative; use an absolute path")
+        }
+        var info = stat()
+        if !Glob(filePath).hasWildcards, stat(filePath, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            problems.add(node, "\(path).path", "'\(filePath)' is a directory; name the files in it with a glob such as '\(filePath)/*.log'")
         }
         let startName = reader.string("start_at") ?? "end"
         guard let start = FileSourceConfig.StartPosition(rawValue: startName) else {
