@@ -44,7 +44,12 @@ public final class FileTailer: RecordSource {
         self.positionsPath = "\(stateDirectory)/files.json"
         self.maximumLineBytes = maximumLineBytes
         inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        if inotify < 0 { throw SystemError("inotify_init1") }
+        if inotify < 0 {
+            let failure = SystemError("inotify_init1")
+            guard failure.code == EMFILE else { throw failure }
+            throw DaemonError(
+                description: "cannot create an inotify instance: this user has reached the kernel limit fs.inotify.max_user_instances; raise it (for example sysctl fs.inotify.max_user_instances=512) or stop other programs that use inotify")
+        }
         if let bytes = try FileIO.readFile(positionsPath) {
             savedPositions = (try? JSONCoding.decode([String: SavedPosition].self, from: bytes)) ?? [:]
         }
