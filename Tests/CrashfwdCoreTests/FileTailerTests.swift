@@ -116,6 +116,20 @@ import Testing
         #expect(records.allSatisfy { $0.source == "file:\(fixture.log)" })
     }
 
+    @Test func newContentOnSameInodeReadFromStart() throws {
+        let fixture = try Fixture()
+        fixture.append("old line\n")
+        do {
+            let tailer = try fixture.tailer()
+            #expect(try texts(tailer) == ["old line"])
+            try tailer.savePositions { _ in nil }
+        }
+        truncate(fixture.log, 0)
+        fixture.append("a longer first line of new content\nsecond\n")
+        let tailer = try fixture.tailer()
+        #expect(try texts(tailer) == ["a longer first line of new content", "second"])
+    }
+
     @Test func warnsWhenRotatedFileIsGone() throws {
         let fixture = try Fixture()
         fixture.append("one\n")

@@ -57,6 +57,16 @@ final class TrackedFile {
             inode: UInt64(info.st_ino), offset: min(offset ?? size, size))
     }
 
+    /// Returns the SHA-256 of the first `length` bytes, or nil when fewer can be read.
+    func headDigest(length: UInt64) -> String? {
+        var bytes = [UInt8](repeating: 0, count: Int(length))
+        let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, Int(length), 0) }
+        guard count == Int(length) else { return nil }
+        var hasher = SHA256()
+        hasher.update(bytes)
+        return hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
     var size: UInt64 {
         var info = stat()
         return fstat(descriptor, &info) == 0 ? UInt64(info.st_size) : 0
