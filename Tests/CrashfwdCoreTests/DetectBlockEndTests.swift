@@ -212,17 +212,21 @@ let trailingLineCases: [TrailingLineCase] = (presetSamples + extraTrailingSample
     ]
     let loneSummary = "SUMMARY: UndefinedBehaviorSanitizer: undefined-behavior src/op.c:105:4 in"
 
-    @Test func loneSummaryStartsNoBlock() throws {
+    /// A lone summary is a record of its own, as the UBSan corpus case expects: the
+    /// diagnostic it sums up was lost, and the summary still names the source position.
+    @Test func loneSummaryIsOneLineRecord() throws {
         let detections = try DetectTestSupport.detect(noiseLines + [loneSummary] + noiseLines)
-        #expect(detections.isEmpty, "\(detections.map(\.lines))")
+        try #require(detections.count == 1, "\(detections.map(\.lines))")
+        #expect(detections[0].lines == [loneSummary])
+        #expect(detections[0].captures["exception"] == "UndefinedBehaviorSanitizer")
     }
 
-    @Test func summaryAfterSummaryIsDropped() throws {
+    @Test func summaryBetweenDiagnosticsIsOwnRecord() throws {
         let detections = try DetectTestSupport.detect(diagnostic + [loneSummary] + diagnostic)
-        try #require(detections.count == 2, "\(detections.map(\.lines))")
+        try #require(detections.count == 3, "\(detections.map(\.lines))")
         #expect(detections[0].lines == diagnostic)
-        #expect(detections[1].lines == diagnostic)
-        #expect(detections[1].firstRecordID == "4")
+        #expect(detections[1].lines == [loneSummary])
+        #expect(detections[2].lines == diagnostic)
         #expect(detections[0].captures["top_frame"] == "src/app.c:12:7")
     }
 }

@@ -199,22 +199,25 @@ extension Detector {
             timestamp: context.timestamp)
         detection.truncated = cut
         let requirementMet = meetsRequirement(matcher, context)
-        return OpenBlock(
+        var block = OpenBlock(
             matcher: index, detection: detection, byteCount: text.utf8.count + 1,
             requirementMet: requirementMet,
             deadline: context.now + flushDelay(matcher, requirementMet: requirementMet),
             position: context.position,
             lastCaptureWins: matcher.config.lastCaptureWins)
+        block.endsAtStart =
+            matcher.chainHeader == nil && self.captures(matcher.end, matcher, context) != nil
+        return block
     }
 
     /// Closes a stream's block right after the record that opened it when the matcher has
-    /// neither a continuation nor an end pattern, or selects journal entries by their
-    /// fields alone.
+    /// neither a continuation nor an end pattern, selects journal entries by their fields
+    /// alone, or when the opening line also matched the end pattern.
     func closeSingleRecordBlock(stream: String, position: RecordPosition) -> [Detection] {
         guard let block = open[stream], block.position == position else { return [] }
         let config = matchers[block.matcher].config
         let singleRecord = config.start == nil || (config.continuation == nil && config.end == nil)
-        guard singleRecord else { return [] }
+        guard singleRecord || block.endsAtStart else { return [] }
         open[stream] = nil
         return finish(block, stream: stream)
     }

@@ -12,6 +12,9 @@ struct OpenBlock {
     /// Whether a chain header line follows the end line, so a start line continues the block.
     var chainHeaderSeen = false
     var requirementMet: Bool
+    /// True when the first line also matched the end pattern, so the block is complete
+    /// with it, as a UBSan `SUMMARY:` line is.
+    var endsAtStart = false
     var deadline: Double
     var position: RecordPosition
     var lastCaptureWins: Bool

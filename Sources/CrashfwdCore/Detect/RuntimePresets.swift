@@ -63,7 +63,8 @@ extension Presets {
             #"^(?:==(?<pid>\d+)==\s*ERROR: (?<exception>\w+Sanitizer): (?<message>(?:(?<signal>SEGV"#
             + #"|BUS|FPE|ILL|ABRT) on unknown address)?.*)|[A-Z]+:DEADLYSIGNAL"#
             + #"|WARNING: (?<exception>ThreadSanitizer): (?<message>.*)"#
-            + #"|(?<top_frame>\S+:\d+:\d+): runtime error: (?<message>.*)|={10,})$"#,
+            + #"|(?<top_frame>\S+:\d+:\d+): runtime error: (?<message>.*)"#
+            + #"|SUMMARY: (?<exception>UndefinedBehaviorSanitizer): (?<message>.*)|={10,})$"#,
         continuation:
             #"^(?:==(?<pid>\d+)==\s*ERROR: (?<exception>\w+Sanitizer): (?<message>(?:(?<signal>"#
             + #"SEGV|BUS|FPE|ILL|ABRT) on unknown address)?.*)|={10,}|==\d+==.*"#
@@ -77,9 +78,11 @@ extension Presets {
         end: #"^(?:==\d+==ABORTING|SUMMARY: UndefinedBehaviorSanitizer: .*"#
             + #"|SUMMARY: (?:AddressSanitizer|LeakSanitizer): \d+ byte\(s\) leaked in .*)$"#,
         // A block opened by a separator line alone is not a report. A UBSan `SUMMARY:` line
-        // ends the diagnostic before it, and one without a diagnostic starts no block.
+        // ends the diagnostic before it. One without a diagnostic before it is a record of
+        // its own: the diagnostic it sums up was lost (a log that keeps only some lines),
+        // and the summary still names the kind and the source position.
         require: #"^(?:==\d+==\s*ERROR:|WARNING: ThreadSanitizer|\S+:\d+:\d+: runtime error:"#
-            + #"|[A-Z]+:DEADLYSIGNAL)"#,
+            + #"|SUMMARY: \w+Sanitizer|[A-Z]+:DEADLYSIGNAL)"#,
         programFromPrefix: true,
         literals: ["Sanitizer", "DEADLYSIGNAL", "runtime error: ", "=========="])
 
