@@ -190,7 +190,16 @@ struct Changer {
     static let waitSeconds = 10.0
 
     func perform(_ request: QueueRequest) -> Int32 {
-        if let id = request.id, QueueCommand.load(queue, id) == nil { return 1 }
+        if let id = request.id {
+            guard let report = QueueCommand.load(queue, id) else { return 1 }
+            // Checked here as well as by the daemon, so the user sees the refusal and not
+            // only the daemon's log.
+            if request.action == .retry && report.state == .done {
+                printError(
+                    "crashfwd queue retry: report \(id) is already done (feedback id \(report.feedbackID ?? "-")); nothing to retry")
+                return 1
+            }
+        }
         if daemonRunning { return handOver(request) }
         do {
             let reports = try queue.apply(request, now: Clock.now())
