@@ -93,6 +93,10 @@ enum QueueCommand {
             guard let report = try? queue.load(id) else { continue }
             rows.append(row(report))
         }
+        for file in queue.unreadable {
+            printError(
+                "crashfwd queue: cannot read \(queue.reportsDirectory)/\(file.file): \(file.reason); the daemon moves it to \(queue.quarantineDirectory) when it starts")
+        }
         if json { return printJSON(rows) }
         if rows.isEmpty {
             print("The queue is empty.")

@@ -57,7 +57,7 @@ extension StatusCommand {
         print(line)
         if output.unreadableReports > 0 {
             print(
-                "                   \(output.unreadableReports) unreadable report file(s); see 'crashfwd queue list'"
+                "                   \(output.unreadableReports) unreadable report file(s); 'crashfwd queue list' names them"
             )
         }
     }

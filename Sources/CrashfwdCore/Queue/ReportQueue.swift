@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Synchronization
 
 #if canImport(Glibc)
@@ -28,6 +29,9 @@ public final class ReportQueue: Sendable {
     private let index = Mutex<[String: Entry]>([:])
     /// Files moved to quarantine while loading, with the reason.
     public let quarantined: [(file: String, reason: String)]
+    /// Files that could not be read, with the reason, when the queue was opened without
+    /// repair (they stay in place until a daemon starts and quarantines them).
+    public let unreadable: [(file: String, reason: String)]
 
     /// Opens the queue and indexes every report file.
     ///
@@ -46,6 +50,7 @@ public final class ReportQueue: Sendable {
         }
         var entries: [String: Entry] = [:]
         var moved: [(file: String, reason: String)] = []
+        var skipped: [(file: String, reason: String)] = []
         for name in (try? FileIO.listDirectory(reportsDirectory)) ?? [] {
             if name.hasPrefix(".") {
                 // A temporary file left by an interrupted write; its target is intact.
@@ -62,13 +67,17 @@ public final class ReportQueue: Sendable {
                 }
                 entries[report.id] = ReportQueue.entry(for: report, bytes: bytes)
             } catch {
-                guard repair else { continue }
+                guard repair else {
+                    skipped.append((file: name, reason: "\(error)"))
+                    continue
+                }
                 try ReportQueue.quarantine(name, from: reportsDirectory, to: quarantineDirectory)
                 moved.append((file: name, reason: "\(error)"))
             }
         }
         index.withLock { $0 = entries }
         quarantined = moved
+        unreadable = skipped
     }
 
     static func entry(for report: Report, bytes: Int) -> Entry {
@@ -87,7 +96,33 @@ public final class ReportQueue: Sendable {
         guard let bytes = try FileIO.readFile(path) else {
             throw SystemError("open", path: path, code: ENOENT)
         }
-        return (try JSONCoding.decode(Report.self, from: bytes), bytes.count)
+        do {
+            return (try JSONCoding.decode(Report.self, from: bytes), bytes.count)
+        } catch let error as DecodingError {
+            throw QueueFileError(description: "not a valid report file: \(describe(error))")
+        }
+    }
+
+    /// Says what is wrong with a report file in plain words, without the decoder's debug
+    /// text.
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+                .joined(separator: ".")
+        }
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            return "the file is not valid JSON"
+        case .dataCorrupted(let context):
+            return "field '\(path(context))' has an invalid value"
+        case .keyNotFound(let key, let context):
+            let parent = path(context)
+            return "field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)' is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "field '\(path(context))' has the wrong type"
+        @unknown default:
+            return "\(error)"
+        }
     }
 
     static func quarantine(_ name: String, from source: String, to target: String) throws {
