@@ -195,3 +195,33 @@ stop_syslog_ng() {
     stop_pid "$SYSLOG_NG_PID"
     rm -f "$WORK/$name.persist" "$WORK/$name.pid" "$WORK/$name.ctl"
 }
+
+# Starts bench/notify-listener.py on $WORK/NAME.sock, logging to $WORK/NAME.messages, and
+# exports NOTIFY_SOCKET for the processes started after it.
+start_notify_listener() {
+    local name=${1:-notify}
+    rm -f "$WORK/$name.messages"
+    : > "$WORK/$name.messages"
+    python3 "$BENCH_ROOT/bench/notify-listener.py" "$WORK/$name.sock" "$WORK/$name.messages" &
+    track_pid $!
+    for _ in $(seq 100); do
+        [ -S "$WORK/$name.sock" ] && break
+        sleep 0.02
+    done
+    export NOTIFY_SOCKET=$WORK/$name.sock
+}
+
+# Prints the voluntary and involuntary context switches of every thread of PID, summed.
+context_switches() {
+    cat "/proc/$1"/task/*/status 2>/dev/null |
+        awk '$1 == "voluntary_ctxt_switches:" || $1 == "nonvoluntary_ctxt_switches:" { n += $2 } END { print n + 0 }'
+}
+
+# Runs strace -c -f on PID for SECONDS and prints "SYSCALLS WAITS": all system calls, and
+# the poll, ppoll, epoll_wait, epoll_pwait, select, nanosleep and futex calls among them.
+count_syscalls() {
+    local pid=$1 seconds=$2 out=$WORK/strace.$1
+    timeout --signal=INT "$seconds" strace -c -f -p "$pid" -o "$out" > /dev/null 2>&1 || true
+    awk '$NF ~ /^(poll|ppoll|epoll_wait|epoll_pwait|select|pselect6|nanosleep|clock_nanosleep|futex)$/ { waits += $4 }
+         $NF == "total" { total = $4 } END { print total + 0, waits + 0 }' "$out"
+}
