@@ -225,3 +225,16 @@ count_syscalls() {
     awk '$NF ~ /^(poll|ppoll|epoll_wait|epoll_pwait|select|pselect6|nanosleep|clock_nanosleep|futex)$/ { waits += $4 }
          $NF == "total" { total = $4 } END { print total + 0, waits + 0 }' "$out"
 }
+
+# Prints the path of the mixed log of bench/generate-log.py for SIZE_MB and SEED, generating
+# it (with OUT.truth.json) under BENCH_DATA on first use so later scripts reuse it.
+generated_log() {
+    local size=$1 seed=$2 data=${BENCH_DATA:-${TMPDIR:-/tmp}/crashfwd-bench-data}
+    local out=$data/mixed-${size}MB-seed$seed.log
+    if [ ! -s "$out.truth.json" ]; then
+        mkdir -p "$data"
+        log "generating a $size MB log with bench/generate-log.py (seed $seed)"
+        python3 "$BENCH_ROOT/bench/generate-log.py" "$size" "$seed" "$out"
+    fi
+    echo "$out"
+}
