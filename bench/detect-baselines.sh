@@ -13,7 +13,7 @@ bench_init detect-baselines
 runs=${RUNS:-3}
 patterns=$BENCH_ROOT/bench/first-lines.txt
 [ -f "$patterns" ] || { echo "missing $patterns" >&2; exit 1; }
-log_file=$(generated_log "${SIZE_MB:-256}" "${SEED:-1}")
+log_file=${LOG:-$(generated_log "${SIZE_MB:-256}" "${SEED:-1}")}
 bytes=$(stat -c %s "$log_file")
 lines=$(wc -l < "$log_file")
 log "log $log_file: $bytes bytes, $lines lines"

@@ -230,7 +230,7 @@ count_syscalls() {
 # it (with OUT.truth.json) under BENCH_DATA on first use so later scripts reuse it.
 generated_log() {
     local size=$1 seed=$2 data=${BENCH_DATA:-${TMPDIR:-/tmp}/crashfwd-bench-data}
-    local out=$data/mixed-${size}MB-seed$seed.log
+    local out=$data/mixed-$size-$seed.log
     if [ ! -s "$out.truth.json" ]; then
         mkdir -p "$data"
         log "generating a $size MB log with bench/generate-log.py (seed $seed)"
