@@ -68,7 +68,7 @@ install -D -m 0644 packaging/man/crashfwd.8 "$root/usr/share/man/man8/crashfwd.8
 install -D -m 0644 packaging/man/crashfwd.yaml.5 "$root/usr/share/man/man5/crashfwd.yaml.5"
 gzip -9n "$root/usr/share/man/man8/crashfwd.8" "$root/usr/share/man/man5/crashfwd.yaml.5"
 install -D -m 0644 docs/service.md "$root/usr/share/doc/crashfwd/service.md"
-install -D -m 0644 docs/README-install.md "$root/usr/share/doc/crashfwd/README-install.md"
+install -D -m 0644 README.md "$root/usr/share/doc/crashfwd/README.md"
 
 install -d "$root/DEBIAN"
 install -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$root/DEBIAN/"

@@ -1,6 +1,10 @@
 import CrashfwdCore
 import FoundationEssentials
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 enum QueueCommand {
     static let help = """
         Usage: crashfwd queue list [--json] [--config PATH]
@@ -9,30 +13,50 @@ enum QueueCommand {
                crashfwd queue drop ID
 
         Inspects and changes the report queue in the state directory. 'retry' puts a dead
-        or waiting report back in line for an attempt now (a running daemon picks it up on
-        its next delivery pass); 'retry --dead' does so for every dead report. 'drop'
-        deletes a report for good.
+        or waiting report back in line for an attempt now and ends the pause of its
+        destination; 'retry --dead' does so for every dead report. 'drop' deletes a report
+        for good. While crashfwd runs, 'retry' and 'drop' hand the change to it and wait
+        up to 10 seconds until it is applied.
         """
 
     static func run(_ arguments: [String]) -> Int32 {
-        guard let options = Options.parse(arguments, command: "queue", flags: ["--dead"], help: help),
+        guard
+            let options = Options.parse(arguments, command: "queue", flags: ["--dead"], help: help),
             let config = options.loadConfig(command: "queue")
         else { return 2 }
+        let lock: StateLock?
         let queue: ReportQueue
         do {
-            queue = try ReportQueue(stateDirectory: config.stateDirectory)
+            if mkdir(config.stateDirectory, 0o750) != 0 && errno != EEXIST {
+                throw SystemError("mkdir", path: config.stateDirectory)
+            }
+            // Only retry and drop change files; list and show leave the lock to the daemon.
+            let changes = ["retry", "drop"].contains(options.positional.first ?? "list")
+            lock = changes ? try StateLock.acquire(stateDirectory: config.stateDirectory) : nil
+            queue = try ReportQueue(stateDirectory: config.stateDirectory, repair: lock != nil)
         } catch {
-            printError("crashfwd queue: cannot open the queue in \(config.stateDirectory): \(error)")
+            printError(
+                "crashfwd queue: cannot open the queue in \(config.stateDirectory): \(error)")
             return 1
         }
+        // The lock is held until the command ends, so no daemon starts while it changes files.
+        return withExtendedLifetime(lock) {
+            perform(
+                options, queue: queue, changer: Changer(queue: queue, daemonRunning: lock == nil))
+        }
+    }
+
+    static func perform(_ options: Options, queue: ReportQueue, changer: Changer) -> Int32 {
         let words = options.positional
         switch words.first {
         case "list", nil: return list(queue, json: options.json)
         case "show": return withID(words) { show(queue, id: $0, json: options.json) }
         case "retry":
-            if options.flags.contains("--dead") { return retryDead(queue) }
-            return withID(words) { retry(queue, id: $0) }
-        case "drop": return withID(words) { drop(queue, id: $0) }
+            if options.flags.contains("--dead") {
+                return changer.perform(QueueRequest(action: .retryDead))
+            }
+            return withID(words) { changer.perform(QueueRequest(action: .retry, id: $0)) }
+        case "drop": return withID(words) { changer.perform(QueueRequest(action: .drop, id: $0)) }
         default:
             printError("crashfwd queue: unknown action '\(words[0])'\n\n\(help)")
             return 2
@@ -41,7 +65,8 @@ enum QueueCommand {
 
     static func withID(_ words: [String], _ action: (String) -> Int32) -> Int32 {
         guard words.count == 2 else {
-            printError("crashfwd queue \(words[0]): needs one report ID (see 'crashfwd queue list')")
+            printError(
+                "crashfwd queue \(words[0]): needs one report ID (see 'crashfwd queue list')")
             return 2
         }
         return action(words[1])
@@ -57,11 +82,14 @@ enum QueueCommand {
         var createdAt: String
         var nextAttemptAt: String?
         var lastError: String?
+        var lastStatus: Int?
+        var possibleDuplicates: Int
     }
 
     static func list(_ queue: ReportQueue, json: Bool) -> Int32 {
         var rows: [Row] = []
-        for id in queue.entries().sorted(by: { $0.value.createdAt < $1.value.createdAt }).map(\.key) {
+        for id in queue.entries().sorted(by: { $0.value.createdAt < $1.value.createdAt }).map(\.key)
+        {
             guard let report = try? queue.load(id) else { continue }
             rows.append(row(report))
         }
@@ -70,9 +98,13 @@ enum QueueCommand {
             print("The queue is empty.")
             return 0
         }
-        print(pad("ID", 34) + pad("STATE", 9) + pad("FEEDBACK", 10) + pad("TRIES", 6) + pad("MATCHER", 18) + "LAST ERROR")
+        print(
+            pad("ID", 34) + pad("STATE", 9) + pad("FEEDBACK", 10) + pad("TRIES", 6)
+                + pad("MATCHER", 18) + "LAST ERROR")
         for row in rows {
-            print(pad(row.id, 34) + pad(row.state, 9) + pad(row.feedbackID ?? "-", 10) + pad("\(row.attempts)", 6) + pad(row.matcher, 18) + (row.lastError ?? ""))
+            print(
+                pad(row.id, 34) + pad(row.state, 9) + pad(row.feedbackID ?? "-", 10)
+                    + pad("\(row.attempts)", 6) + pad(row.matcher, 18) + (row.lastError ?? ""))
         }
         return 0
     }
@@ -80,10 +112,12 @@ enum QueueCommand {
     static func row(_ report: Report) -> Row {
         Row(
             id: report.id, state: report.state.rawValue, destination: report.destination,
-            matcher: report.detection.matcher, attempts: report.attempts, feedbackID: report.feedbackID,
+            matcher: report.detection.matcher, attempts: report.attempts,
+            feedbackID: report.feedbackID,
             createdAt: iso(report.createdAt),
             nextAttemptAt: report.isPending ? iso(report.nextAttemptAt) : nil,
-            lastError: report.lastError)
+            lastError: report.lastError, lastStatus: report.lastStatus,
+            possibleDuplicates: report.possibleDuplicates ?? 0)
     }
 
     static func show(_ queue: ReportQueue, id: String, json: Bool) -> Int32 {
@@ -101,50 +135,18 @@ enum QueueCommand {
         print("  created:      \(row.createdAt)")
         if let next = row.nextAttemptAt { print("  next attempt: \(next)") }
         if let error = row.lastError { print("  last error:   \(error)") }
+        if let response = report.lastResponse { print("  last answer:  \(response)") }
+        if row.possibleDuplicates > 0 {
+            print(
+                "  possible duplicate tickets: \(row.possibleDuplicates) (a restart interrupted a create request)"
+            )
+        }
         for attachment in report.attachments {
             print("  attachment:   \(attachment.element)/\(attachment.fileName.isEmpty ? "-" : attachment.fileName) \(attachment.state.rawValue), \(attachment.bytesSent) of \(attachment.size) bytes sent, \(attachment.attempts) attempt(s)\(attachment.lastError.map { ": \($0)" } ?? "")")
         }
         print("  body:         \(report.body ?? "(not rendered)")")
         print("  block:")
         for line in report.detection.lines { print("    \(line)") }
-        return 0
-    }
-
-    static func retry(_ queue: ReportQueue, id: String) -> Int32 {
-        guard var report = load(queue, id) else { return 1 }
-        guard report.state != .done else {
-            printError("crashfwd queue retry: report \(id) is already done (feedback id \(report.feedbackID ?? "-"))")
-            return 1
-        }
-        if report.state == .dead { report.state = report.feedbackID == nil ? .queued : .created }
-        report.nextAttemptAt = 0
-        do {
-            try queue.save(report)
-        } catch {
-            printError("crashfwd queue retry: cannot save report \(id): \(error)")
-            return 1
-        }
-        print("Report \(id) is queued for an attempt now.")
-        return 0
-    }
-
-    static func retryDead(_ queue: ReportQueue) -> Int32 {
-        let dead = queue.entries().filter { $0.value.state == .dead }.map(\.key).sorted()
-        var failures: Int32 = 0
-        for id in dead where retry(queue, id: id) != 0 { failures = 1 }
-        print("\(dead.count) dead report(s) queued again.")
-        return failures
-    }
-
-    static func drop(_ queue: ReportQueue, id: String) -> Int32 {
-        guard load(queue, id) != nil else { return 1 }
-        do {
-            try queue.remove(id)
-        } catch {
-            printError("crashfwd queue drop: cannot delete report \(id): \(error)")
-            return 1
-        }
-        print("Report \(id) deleted.")
         return 0
     }
 
@@ -178,5 +180,58 @@ func printJSON<Value: Encodable>(_ value: Value) -> Int32 {
     } catch {
         printError("crashfwd: cannot encode JSON: \(error)")
         return 1
+    }
+}
+
+/// Applies `retry` and `drop` directly, or hands them to the running daemon.
+struct Changer {
+    let queue: ReportQueue
+    let daemonRunning: Bool
+    static let waitSeconds = 10.0
+
+    func perform(_ request: QueueRequest) -> Int32 {
+        if let id = request.id, QueueCommand.load(queue, id) == nil { return 1 }
+        if daemonRunning { return handOver(request) }
+        do {
+            let reports = try queue.apply(request, now: Clock.now())
+            printOutcome(request, count: reports.count)
+            return 0
+        } catch {
+            printError("crashfwd queue \(request.action.rawValue): \(error)")
+            return 1
+        }
+    }
+
+    /// Writes the request for the daemon and waits until the daemon has taken it.
+    func handOver(_ request: QueueRequest) -> Int32 {
+        let path: String
+        do {
+            path = try queue.submit(request)
+        } catch {
+            printError(
+                "crashfwd queue \(request.action.rawValue): cannot write the request for the running crashfwd: \(error)"
+            )
+            return 1
+        }
+        let deadline = Clock.monotonic() + Changer.waitSeconds
+        while Clock.monotonic() < deadline {
+            if access(path, F_OK) != 0 {
+                print("The running crashfwd applied the request (see its log for the outcome).")
+                return 0
+            }
+            usleep(50_000)
+        }
+        print(
+            "The running crashfwd has not taken the request yet; it stays in \(path) and is applied on the next delivery pass."
+        )
+        return 0
+    }
+
+    func printOutcome(_ request: QueueRequest, count: Int) {
+        switch request.action {
+        case .retry: print("Report \(request.id ?? "") is queued for an attempt now.")
+        case .retryDead: print("\(count) dead report(s) queued again.")
+        case .drop: print("Report \(request.id ?? "") deleted.")
+        }
     }
 }

@@ -14,7 +14,7 @@ import Testing
         "usr/share/man/man8/crashfwd.8.gz",
         "usr/share/man/man5/crashfwd.yaml.5.gz",
         "usr/share/doc/crashfwd/service.md",
-        "usr/share/doc/crashfwd/README-install.md",
+        "usr/share/doc/crashfwd/README.md",
     ]
 
     /// The package, built once for all tests of this suite; its directory lives as long as

@@ -29,12 +29,30 @@ public struct FileSourceConfig: Sendable {
     public var startAt: StartPosition
 }
 
-/// Timing and limits of ticket delivery.
+/// Timing and limits of ticket delivery: the `delivery:` section.
 public struct DeliveryConfig: Sendable {
     /// Seconds before the first retry; each later retry waits up to twice as long.
     public var initialBackoff: Double = 1
     /// The longest wait between two retries, in seconds.
     public var maximumBackoff: Double = 300
+    /// Seconds after boot within which the first request goes out at a random moment, so
+    /// a fleet that boots together does not send at once.
+    public var startupDelay: Double = 30
+    /// Maximum number of create requests sent at the same time (one delivery thread each).
+    public var maximumInFlight: Int = 1
+    /// Requests per second over all destinations (token bucket); 0 means no limit.
+    public var rateLimit: Double = 2
+    /// Seconds before a destination paused by a 401, 403 or 404 is tried again; each
+    /// further rejection doubles the wait, up to one hour.
+    public var recheckInterval: Double = 60
+    /// Count, size and age bounds of the queue, including `dead_retention`.
+    public var limits = QueueLimits()
+
+    public init() {}
+
     /// How long a rejected (4xx) report is kept as dead before it is deleted, in seconds.
-    public var deadRetention: Double = 30 * 86400
+    public var deadRetention: Double {
+        get { limits.deadRetention }
+        set { limits.deadRetention = newValue }
+    }
 }

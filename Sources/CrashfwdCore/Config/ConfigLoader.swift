@@ -122,9 +122,7 @@ extension Config {
 
         var delivery = DeliveryConfig()
         if var section = reader.mapping("delivery") {
-            delivery.initialBackoff = section.seconds("initial_backoff", default: 1, minimum: 0.01)
-            delivery.maximumBackoff = section.seconds("maximum_backoff", default: 300, minimum: 0.01)
-            delivery.deadRetention = section.seconds("dead_retention", default: 30 * 86400, minimum: 60)
+            delivery = readDelivery(&section)
             section.reportUnknownKeys()
         }
 
@@ -135,6 +133,45 @@ extension Config {
             attach: AttachConfig.read(&reader, matchers: matchers, problems: problems))
         TemplateChecker(config: config, problems: problems).check()
         return config
+    }
+
+    /// Reads the `delivery:` section; absent keys keep the `DeliveryConfig` defaults.
+    static func readDelivery(_ section: inout MappingReader) -> DeliveryConfig {
+        let defaults = DeliveryConfig()
+        var delivery = defaults
+        delivery.initialBackoff = section.seconds(
+            "initial_backoff", default: defaults.initialBackoff, minimum: 0.01)
+        delivery.maximumBackoff = section.seconds(
+            "maximum_backoff", default: defaults.maximumBackoff, minimum: 0.01)
+        if delivery.maximumBackoff < delivery.initialBackoff,
+            let node = section.value("maximum_backoff")
+        {
+            section.problems.add(
+                node, "delivery.maximum_backoff", "must be at least initial_backoff")
+        }
+        delivery.startupDelay = section.seconds("startup_delay", default: defaults.startupDelay)
+        delivery.maximumInFlight = section.integer(
+            "max_in_flight", default: defaults.maximumInFlight, range: 1...8)
+        delivery.rateLimit = section.number(
+            "rate_limit", default: defaults.rateLimit, range: 0...1000)
+        delivery.recheckInterval = section.seconds(
+            "recheck_interval", default: defaults.recheckInterval, minimum: 0.1)
+        readLimits(&section, into: &delivery.limits)
+        return delivery
+    }
+
+    static func readLimits(_ section: inout MappingReader, into limits: inout QueueLimits) {
+        let defaults = QueueLimits()
+        limits.maximumReports = section.integer(
+            "max_reports", default: defaults.maximumReports, range: 1...10_000_000)
+        let bytes = AttachConfig.readSize(
+            &section, "max_bytes", default: UInt64(defaults.maximumBytes),
+            range: (1 << 16)...(1 << 50), problems: section.problems)
+        limits.maximumBytes = Int(bytes)
+        limits.maximumAge = section.seconds(
+            "max_age", default: defaults.maximumAge, minimum: 60)
+        limits.deadRetention = section.seconds(
+            "dead_retention", default: defaults.deadRetention, minimum: 60)
     }
 
     static func readFileSource(_ node: YAMLNode, path: String, problems: ProblemList)

@@ -87,6 +87,21 @@ struct MappingReader {
         return seconds
     }
 
+    /// Reads a decimal number such as `0.5`.
+    mutating func number(_ key: String, default fallback: Double, range: ClosedRange<Double>)
+        -> Double
+    {
+        guard let text = string(key), let node = value(key) else { return fallback }
+        guard let number = Double(text.trimmed()), range.contains(number) else {
+            problems.add(
+                node, keyPath(key),
+                "invalid value '\(text)': expected a number from \(range.lowerBound) to \(range.upperBound)"
+            )
+            return fallback
+        }
+        return number
+    }
+
     mutating func stringList(_ key: String) -> [String]? {
         guard let node = value(key), !node.isNull else { return nil }
         switch node.value {

@@ -22,6 +22,9 @@ public final class Daemon {
     var worker: WorkerThread?
     /// The `--log-level` given on the command line, which a reloaded config does not change.
     public var logLevelOverride: LogLevel?
+    /// Held for the daemon's lifetime, so `crashfwd queue` and a second daemon know the
+    /// state directory is in use.
+    let stateLock: StateLock
     /// Reports that could not be written (for example on a full disk), kept in memory and
     /// retried. While any are here, source positions are not saved.
     var unsaved: [Report] = []
@@ -43,6 +46,14 @@ public final class Daemon {
         let statistics = Statistics()
         self.statistics = statistics
         try FileIO.makeDirectory(config.stateDirectory)
+        guard let lock = try StateLock.acquire(stateDirectory: config.stateDirectory, waitSeconds: 10)
+        else {
+            throw DaemonError(
+                description:
+                    "another crashfwd process is using the state directory \(config.stateDirectory); stop it first"
+            )
+        }
+        stateLock = lock
         queue = try ReportQueue(stateDirectory: config.stateDirectory)
         for moved in queue.quarantined {
             Log.error("unreadable report file moved to quarantine", ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
@@ -70,8 +81,7 @@ public final class Daemon {
             sources.append(try JournalSource(config: journal, stateDirectory: config.stateDirectory))
         }
         let deliverer = try Deliverer(
-            queue: queue, destinations: config.destinations,
-            policy: RetryPolicy(initialBackoff: config.delivery.initialBackoff, maximumBackoff: config.delivery.maximumBackoff),
+            queue: queue, destinations: config.destinations, settings: config.delivery,
             statistics: statistics)
         return Components(
             detector: detector, renderers: renderers, tailer: tailer, sources: sources,
@@ -212,6 +222,7 @@ public final class Daemon {
     func store(_ report: Report) {
         do {
             if try queue.enqueue(report) {
+                deliverer.enforceLimits()
                 deliverer.wake()
             } else {
                 statistics.duplicateSkipped()
@@ -222,6 +233,7 @@ public final class Daemon {
             unsaved.append(report)
             if unsaved.count > Daemon.maximumUnsaved {
                 let dropped = unsaved.removeFirst()
+                statistics.unsavedDropped()
                 Log.error("in-memory report buffer is full; dropping the oldest unsaved report", ["REPORT_ID": dropped.id, "LIMIT": "\(Daemon.maximumUnsaved)"])
             }
         }
@@ -251,4 +263,9 @@ public final class Daemon {
         }
         tailer.warnings.removeAll()
     }
+}
+
+/// A condition that stops the daemon from starting.
+struct DaemonError: Error, CustomStringConvertible {
+    var description: String
 }

@@ -18,6 +18,12 @@ public final class Statistics: Sendable {
         /// Unix seconds of the last ticket created.
         public var lastDelivery: Double?
         public var lastError: String?
+        /// Create requests interrupted by a crash; each may have made a duplicate ticket.
+        public var possibleDuplicates = 0
+        /// Reports dropped by the queue limits, by limit.
+        public var reportsEvicted: [String: Int] = [:]
+        /// Reports lost because the in-memory buffer for unwritable reports was full.
+        public var unsavedDropped = 0
         /// Unix seconds of `lastError`.
         public var lastErrorAt: Double?
         /// Destinations paused after the server rejected their URL or key, with the Unix
@@ -64,6 +70,13 @@ public final class Statistics: Sendable {
         }
     }
 
+    public func possibleDuplicate() { state.withLock { $0.possibleDuplicates += 1 } }
+    public func unsavedDropped() { state.withLock { $0.unsavedDropped += 1 } }
+
+    public func reportEvicted(reason: String) {
+        state.withLock { $0.reportsEvicted[reason, default: 0] += 1 }
+    }
+
     public func deliveryFailed(reason: String) {
         update {
             $0.deliveryFailures[reason, default: 0] += 1
@@ -107,4 +120,6 @@ public enum MessageID {
     public static let configRejected = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c08"
     public static let configReloaded = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c09"
     public static let stopping = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c0a"
+    public static let possibleDuplicate = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c0b"
+    public static let reportEvicted = "b9d5a1f6a2f54c0e9c1d3e6f7a8b9c0c"
 }

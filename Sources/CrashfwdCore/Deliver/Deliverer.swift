@@ -1,33 +1,53 @@
+import CLinux
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Posts queued reports to Centercode and records each outcome in the queue.
 ///
-/// Runs on the delivery thread: `run()` loops until `stop()`, sleeping until the next
-/// report is due or `wake()` is called. The HTTP clients are used only on that thread.
-public final class Deliverer: @unchecked Sendable {
+/// `run()` waits a random start-up delay, then runs `max_in_flight` delivery threads until
+/// `stop()`. Each thread claims one due report at a time, so no report is sent twice at
+/// once, and owns its HTTP clients. Pauses, claims, the rate limit and states that could
+/// not be written are shared under one lock.
+public final class Deliverer: Sendable {
     let queue: ReportQueue
     let destinations: [String: DestinationConfig]
+    let settings: DeliveryConfig
     let policy: RetryPolicy
     let statistics: Statistics
+    let shared: Mutex<DeliveryState>
     private let signal: WakeSignal
+    private let requestWatch: Int32
     private let stopping = Atomic<Bool>(false)
-    private var clients: [String: HTTPClient] = [:]
-    /// Destinations paused after a 401, 403 or 404, with the time of the next check and
-    /// the current pause length.
-    private var paused: [String: (until: Double, length: Double)] = [:]
-    static let firstPause = 60.0
     static let longestPause = 3600.0
+    private static let startupDelayDone = Atomic<Bool>(false)
+    /// Seconds between attempts to write report states after a write failed.
+    static let writeRetryInterval = 5.0
+    /// Seconds between two checks of the age limits when nothing else wakes the thread.
+    static let limitCheckInterval = 60.0
 
     public init(
-        queue: ReportQueue, destinations: [String: DestinationConfig], policy: RetryPolicy,
+        queue: ReportQueue, destinations: [String: DestinationConfig], settings: DeliveryConfig,
         statistics: Statistics
     ) throws {
         self.queue = queue
         self.destinations = destinations
-        self.policy = policy
+        self.settings = settings
+        self.policy = RetryPolicy(
+            initialBackoff: settings.initialBackoff, maximumBackoff: settings.maximumBackoff)
         self.statistics = statistics
+        self.shared = Mutex(DeliveryState(rateLimit: settings.rateLimit, now: Clock.monotonic()))
         self.signal = try WakeSignal()
+        requestWatch = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        if requestWatch >= 0 {
+            _ = inotify_add_watch(
+                requestWatch, queue.requestsDirectory, UInt32(IN_MOVED_TO | IN_CLOSE_WRITE))
+        }
     }
+
+    deinit { if requestWatch >= 0 { close(requestWatch) } }
 
     public func wake() { signal.signal() }
 
@@ -36,40 +56,173 @@ public final class Deliverer: @unchecked Sendable {
         signal.signal()
     }
 
+    var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
+
+    /// Delivers until `stop()`; returns after every delivery thread has finished.
     public func run() {
-        while !stopping.load(ordering: .sequentiallyConsistent) {
-            let next = deliverDue(now: Clock.now())
-            if stopping.load(ordering: .sequentiallyConsistent) { break }
-            signal.wait(timeout: next.map { max(0, $0 - Clock.now()) })
-        }
-    }
-
-    /// Attempts every due report once and returns when the next one is due.
-    @discardableResult
-    public func deliverDue(now: Double) -> Double? {
-        for id in queue.due(now: now) {
-            if stopping.load(ordering: .sequentiallyConsistent) { break }
-            guard var report = try? queue.load(id) else { continue }
-            if let pause = paused[report.destination], pause.until > Clock.now() {
-                continue
+        recoverInterruptedAttempts()
+        enforceLimits()
+        waitForStartupDelay()
+        var threads: [WorkerThread] = []
+        for _ in 1..<max(1, settings.maximumInFlight) {
+            do {
+                threads.append(try WorkerThread { [self] in work() })
+            } catch {
+                Log.error(
+                    "cannot start a delivery thread; continuing with fewer", ["ERROR": "\(error)"])
             }
-            attempt(&report)
         }
-        let pausedUntil = paused.values.map(\.until).min()
-        return [queue.nextAttemptAt, pausedUntil].compactMap { $0 }.min()
+        work()
+        for thread in threads { thread.join() }
     }
 
-    func attempt(_ report: inout Report) {
-        guard let destination = destinations[report.destination] else {
-            markDead(&report, reason: "destination '\(report.destination)' is no longer in the config; add it back, then run 'crashfwd queue retry \(report.id)'")
-            return
-        }
-        switch report.state {
-        case .queued: createTicket(&report, destination: destination)
-        case .created: finish(&report)
-        case .done, .dead: return
+    /// Runs one delivery thread's loop until `stop()`.
+    func work() {
+        let clients = ClientCache()
+        while !isStopping {
+            let next = deliverDue(now: Clock.now(), clients: clients)
+            if isStopping { break }
+            wait(seconds: next.map { max(0, $0 - Clock.now()) })
         }
     }
+
+    /// Waits until a random moment within `startup_delay` after boot, so devices that boot
+    /// together spread their first requests. Ends early only on `stop()`. Runs once per
+    /// process, and a daemon started later than `startup_delay` after boot does not wait.
+    func waitForStartupDelay() {
+        guard settings.startupDelay > 0,
+            !Deliverer.startupDelayDone.exchange(true, ordering: .sequentiallyConsistent)
+        else { return }
+        var boottime = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &boottime)
+        let uptime = Double(boottime.tv_sec) + Double(boottime.tv_nsec) / 1e9
+        let delay = Deliverer.startupWait(
+            maximum: settings.startupDelay, uptime: uptime, fraction: Double.random(in: 0...1))
+        guard delay > 0 else { return }
+        Log.info("waiting before the first delivery after boot", ["DELAY_SECONDS": format2(delay)])
+        let deadline = Clock.monotonic() + delay
+        while !isStopping && Clock.monotonic() < deadline {
+            signal.wait(timeout: deadline - Clock.monotonic())
+        }
+    }
+
+    /// Returns the seconds left until `fraction` of `maximum` has passed since boot.
+    static func startupWait(maximum: Double, uptime: Double, fraction: Double) -> Double {
+        max(0, maximum * fraction - uptime)
+    }
+
+    /// Sleeps until `seconds` pass (nil: no limit), `wake()`, `stop()` or a queue request.
+    func wait(seconds: Double?) {
+        var descriptors = [pollfd(fd: signal.descriptor, events: Int16(POLLIN), revents: 0)]
+        if requestWatch >= 0 {
+            descriptors.append(pollfd(fd: requestWatch, events: Int16(POLLIN), revents: 0))
+        }
+        let timeout = min(seconds ?? Deliverer.limitCheckInterval, Deliverer.limitCheckInterval)
+        _ = poll(&descriptors, nfds_t(descriptors.count), Int32((timeout * 1000).rounded(.up)))
+        signal.drain()
+        drainRequestWatch()
+    }
+
+    private func drainRequestWatch() {
+        guard requestWatch >= 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while read(requestWatch, &buffer, buffer.count) > 0 {}
+    }
+
+    /// Applies queue requests, writes states kept in memory, then attempts every due report once.
+    /// Returns the Unix time when the next report is due.
+    @discardableResult
+    func deliverDue(now: Double, clients: ClientCache) -> Double? {
+        applyRequests(now: now)
+        enforceLimitsIfDue()
+        guard writeHeldStates() else { return Clock.now() + Deliverer.writeRetryInterval }
+        for id in queue.due(now: now) {
+            if isStopping { break }
+            guard claim(id) else { continue }
+            defer { release(id) }
+            guard var report = try? queue.load(id), report.isPending else { continue }
+            if isPaused(report.destination) { continue }
+            guard waitForRateLimit() else { break }
+            attempt(&report, clients: clients)
+            if shared.withLock({ $0.writeFailedAt != nil }) { break }
+        }
+        return nextWake()
+    }
+
+    /// Marks a report as being delivered by this thread; false when another has it.
+    func claim(_ id: String) -> Bool {
+        shared.withLock { state in
+            guard !state.claimed.contains(id), state.unwritten[id] == nil else { return false }
+            state.claimed.insert(id)
+            return true
+        }
+    }
+
+    func release(_ id: String) { _ = shared.withLock { $0.claimed.remove(id) } }
+
+    func isPaused(_ destination: String) -> Bool {
+        shared.withLock { ($0.paused[destination]?.until ?? 0) > Clock.now() }
+    }
+
+    /// Waits for a rate-limit token; false when `stop()` came first.
+    func waitForRateLimit() -> Bool {
+        let delay = shared.withLock { $0.bucket.reserve(now: Clock.monotonic()) }
+        let deadline = Clock.monotonic() + delay
+        while !isStopping && Clock.monotonic() < deadline {
+            signal.wait(timeout: deadline - Clock.monotonic())
+        }
+        return !isStopping
+    }
+
+    /// Returns the earliest due time of a report that no thread has claimed, counting
+    /// a paused destination's reports from the end of the pause.
+    func nextWake() -> Double? {
+        let (claimed, paused) = shared.withLock { ($0.claimed, $0.paused) }
+        var next: Double?
+        for (id, entry) in queue.entries() where entry.state == .queued || entry.state == .created {
+            if claimed.contains(id) { continue }
+            let due = max(entry.nextAttemptAt, paused[entry.destination]?.until ?? 0)
+            next = min(next ?? due, due)
+        }
+        return next
+    }
+
+    /// Destinations currently paused, with the Unix time of their next check.
+    public var pausedDestinations: [String: Double] {
+        shared.withLock { $0.paused.mapValues(\.until) }
+    }
+
+    /// Ids of reports with a request in flight.
+    public var claimedIDs: Set<String> { shared.withLock { $0.claimed } }
+}
+
+/// Delivery state shared by the delivery threads.
+struct DeliveryState: Sendable {
+    struct Pause: Sendable {
+        var until: Double
+        var length: Double
+    }
+
+    /// Reports some thread is delivering.
+    var claimed: Set<String> = []
+    /// Destinations paused after a 401, 403 or 404.
+    var paused: [String: Pause] = [:]
+    /// Report states that could not be written, by id. Each is written before anything
+    /// else happens to its report, so a created ticket is never sent again.
+    var unwritten: [String: Report] = [:]
+    /// Monotonic time of the last failed write; attempts wait until writes work again.
+    var writeFailedAt: Double?
+    var limitsCheckedAt: Double = 0
+    var bucket: TokenBucket
+
+    init(rateLimit: Double, now: Double) {
+        bucket = TokenBucket(rate: rateLimit, now: now)
+    }
+}
+
+/// The HTTP clients of one delivery thread, one per destination.
+final class ClientCache {
+    private var clients: [String: HTTPClient] = [:]
 
     func client(for destination: DestinationConfig) throws -> HTTPClient {
         if let client = clients[destination.name] { return client }
@@ -77,124 +230,4 @@ public final class Deliverer: @unchecked Sendable {
         clients[destination.name] = client
         return client
     }
-
-    func createTicket(_ report: inout Report, destination: DestinationConfig) {
-        report.attempts += 1
-        let url = destination.createURL
-        let response: HTTPResponse
-        do {
-            response = try client(for: destination).postJSON(url: url, body: Array((report.body ?? "{}").utf8))
-        } catch {
-            retryLater(&report, error: "\(error)", status: nil, retryAfter: nil, destination: destination)
-            return
-        }
-        switch RetryPolicy.classify(status: response.status) {
-        case .success:
-            recordCreated(&report, response: response, destination: destination)
-        case .transient:
-            let retryAfter = RetryPolicy.retryAfterSeconds(response.headers["retry-after"], now: Clock.now())
-            retryLater(&report, error: ServerAnswer.describe(response), status: response.status, retryAfter: retryAfter, destination: destination)
-        case .permanent:
-            report.lastStatus = response.status
-            markDead(&report, reason: ServerAnswer.describe(response))
-        case .endpointRejected:
-            pause(destination, report: &report, response: response)
-        }
-    }
-
-    func recordCreated(_ report: inout Report, response: HTTPResponse, destination: DestinationConfig) {
-        let answer = ServerAnswer(response: response, idField: destination.feedbackIDField)
-        report.state = .created
-        report.feedbackID = answer.feedbackID
-        report.fileElements = answer.fileElements
-        report.lastError = nil
-        report.lastStatus = response.status
-        report.updatedAt = Clock.now()
-        save(report)
-        paused[destination.name] = nil
-        statistics.destinationResumed(destination.name)
-        statistics.ticketCreated()
-        Log.info(
-            "ticket created",
-            ["REPORT_ID": report.id, "FEEDBACK_ID": answer.feedbackID ?? "unknown", "HTTP_STATUS": "\(response.status)", "DESTINATION": destination.name, "MATCHER": report.detection.matcher],
-            id: MessageID.ticketCreated)
-        if answer.feedbackID == nil {
-            Log.warning(
-                "ticket created but the answer has no feedback id; attachments cannot be uploaded",
-                ["REPORT_ID": report.id, "ID_FIELD": destination.feedbackIDField, "BODY": String(response.bodyText.prefix(200))])
-        }
-        finish(&report)
-    }
-
-    /// Uploads the report's due attachments and moves it to done once every attachment is
-    /// finished; until then it stays created and comes due again for the next upload.
-    func finish(_ report: inout Report) {
-        if let destination = destinations[report.destination], !report.attachments.isEmpty {
-            let uploader = AttachmentUploader(
-                policy: policy, save: { self.save($0) },
-                isStopping: { self.stopping.load(ordering: .sequentiallyConsistent) })
-            let client = { try self.client(for: destination) }
-            guard uploader.uploadDue(&report, destination: destination, client: client, now: Clock.now()) else { return }
-        }
-        report.state = .done
-        report.updatedAt = Clock.now()
-        save(report)
-        AttachmentStore.removeStaged(reportID: report.id, stateDirectory: queue.directory)
-    }
-
-    func retryLater(_ report: inout Report, error: String, status: Int?, retryAfter: Double?, destination: DestinationConfig) {
-        let delay = policy.delay(afterAttempt: report.attempts, retryAfter: retryAfter)
-        report.lastError = Redactor.shared.redact(error)
-        report.lastStatus = status
-        report.nextAttemptAt = Clock.now() + delay
-        report.updatedAt = Clock.now()
-        save(report)
-        statistics.deliveryFailed(reason: status.map { "http_\($0)" } ?? "network")
-        Log.warning(
-            "delivery failed, will retry",
-            ["REPORT_ID": report.id, "ATTEMPT": "\(report.attempts)", "RETRY_IN_SECONDS": String(Int(delay.rounded())), "ERROR": error, "DESTINATION": destination.name],
-            id: MessageID.deliveryRetry)
-    }
-
-    func markDead(_ report: inout Report, reason: String) {
-        report.state = .dead
-        report.lastError = Redactor.shared.redact(reason)
-        report.updatedAt = Clock.now()
-        save(report)
-        statistics.deliveryFailed(reason: "rejected")
-        Log.error(
-            "report rejected by the server and will not be retried; fix the config or form, then run 'crashfwd queue retry ID'",
-            ["REPORT_ID": report.id, "REASON": reason, "HTTP_STATUS": report.lastStatus.map(String.init) ?? ""],
-            id: MessageID.reportDead)
-    }
-
-    func pause(_ destination: DestinationConfig, report: inout Report, response: HTTPResponse) {
-        let length = min((paused[destination.name]?.length ?? Deliverer.firstPause / 2) * 2, Deliverer.longestPause)
-        let until = Clock.now() + length
-        paused[destination.name] = (until: until, length: length)
-        statistics.destinationPaused(destination.name, until: until)
-        report.lastError = ServerAnswer.describe(response)
-        report.lastStatus = response.status
-        report.nextAttemptAt = until
-        report.updatedAt = Clock.now()
-        save(report)
-        statistics.deliveryFailed(reason: "http_\(response.status)")
-        Log.error(
-            "destination rejected the URL or API key; delivery to it is paused and every report is kept. Check url, project, source and the API key",
-            ["DESTINATION": destination.name, "URL": Redactor.shared.redact(destination.createURL), "HTTP_STATUS": "\(response.status)", "SERVER_MESSAGE": ServerAnswer.describe(response), "RECHECK_IN_SECONDS": String(Int(length))],
-            id: MessageID.destinationPaused)
-    }
-
-    func save(_ report: Report) {
-        do {
-            try queue.save(report)
-        } catch {
-            // The report file on disk still holds the previous state, so nothing is lost;
-            // the attempt is repeated later.
-            Log.error("cannot save report state", ["REPORT_ID": report.id, "ERROR": "\(error)"])
-        }
-    }
-
-    /// Destinations currently paused, with the Unix time of their next check.
-    public var pausedDestinations: [String: Double] { paused.mapValues(\.until) }
 }

@@ -6,7 +6,8 @@ public enum DeliveryOutcome: Equatable, Sendable {
     case success
     /// A network error, timeout, 408, 429 or 5xx other than 501: try again after a delay.
     case transient
-    /// 400, 413, 422, 501 and other 4xx: the request itself is wrong; retrying cannot help.
+    /// 400, 413, 422, 501 and every other status: the request itself is wrong, so retrying
+    /// cannot help.
     case permanent
     /// 401, 403, 404: the URL or key is wrong; keep the report and pause the destination
     /// until an operator fixes the config.
@@ -17,6 +18,8 @@ public enum DeliveryOutcome: Equatable, Sendable {
 public struct RetryPolicy: Sendable {
     public var initialBackoff: Double
     public var maximumBackoff: Double
+    /// The longest `Retry-After` honoured, in seconds; a longer one is cut to this.
+    public static let maximumRetryAfter = 86400.0
 
     public init(initialBackoff: Double = 1, maximumBackoff: Double = 300) {
         self.initialBackoff = initialBackoff
@@ -24,6 +27,9 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Classifies an HTTP status; nil means no answer arrived (a transport error).
+    ///
+    /// Statuses outside 2xx, 4xx and 5xx are permanent because redirects are never followed
+    /// and a 1xx never ends a request.
     public static func classify(status: Int?) -> DeliveryOutcome {
         guard let status else { return .transient }
         switch status {
@@ -36,30 +42,45 @@ public struct RetryPolicy: Sendable {
         }
     }
 
-    /// Seconds to wait before attempt number `attempt + 1` (attempt counts from 1):
-    /// a random delay between 0 and `min(maximum, initial * 2^(attempt-1))`, but never less
-    /// than the server's `Retry-After`.
-    public func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
+    /// Returns the backoff ceiling before attempt number `attempt + 1` (attempt counts from 1):
+    /// `min(maximum, initial * 2^(attempt-1))`.
+    public func ceiling(afterAttempt attempt: Int) -> Double {
         let doublings = min(max(attempt - 1, 0), 40)
-        let ceiling = min(maximumBackoff, initialBackoff * Double(1 << doublings))
-        let jittered = Double.random(in: 0...ceiling)
+        return min(maximumBackoff, initialBackoff * Double(UInt64(1) << UInt64(doublings)))
+    }
+
+    /// Seconds to wait before attempt number `attempt + 1`: a random delay between 0 and
+    /// `ceiling(afterAttempt:)`, but never less than the server's `Retry-After`.
+    public func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
+        var generator = SystemRandomNumberGenerator()
+        return delay(afterAttempt: attempt, retryAfter: retryAfter, using: &generator)
+    }
+
+    public func delay<Generator: RandomNumberGenerator>(
+        afterAttempt attempt: Int, retryAfter: Double?, using generator: inout Generator
+    ) -> Double {
+        let jittered = Double.random(in: 0...ceiling(afterAttempt: attempt), using: &generator)
         guard let retryAfter else { return jittered }
         return max(retryAfter, jittered)
     }
 
     /// Parses `Retry-After` as seconds or an HTTP date, relative to `now` (Unix seconds).
-    /// Returns nil for a missing or unreadable value, and at most one day.
+    /// Returns nil for a missing or unreadable value, and at most `maximumRetryAfter`.
     public static func retryAfterSeconds(_ header: String?, now: Double) -> Double? {
         guard let header = header?.trimmed(), !header.isEmpty else { return nil }
-        if let seconds = Double(header), seconds >= 0 { return min(seconds, 86400) }
+        if let seconds = Double(header), seconds >= 0, seconds.isFinite {
+            return min(seconds, maximumRetryAfter)
+        }
         guard let date = HTTPDate.parse(header) else { return nil }
-        return min(max(0, date - now), 86400)
+        return min(max(0, date - now), maximumRetryAfter)
     }
 }
 
 /// Parses the IMF-fixdate form of HTTP dates (`Sun, 06 Nov 1994 08:49:37 GMT`).
 enum HTTPDate {
-    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
 
     /// Returns Unix seconds, or nil when the text is not an IMF-fixdate.
     static func parse(_ text: String) -> Double? {

@@ -26,6 +26,15 @@ public struct Report: Codable, Sendable, Equatable {
     /// API key redacted.
     public var lastError: String?
     public var lastStatus: Int?
+    /// The start of the last error response body (at most 4 KiB), with the API key redacted.
+    public var lastResponse: String?
+    /// Unix seconds when a create request was sent whose outcome is not recorded yet.
+    /// Found set when crashfwd starts, it means the process died while the request was in
+    /// flight, so the server may hold a ticket for this report already.
+    public var createRequestSentAt: Double?
+    /// How many create requests for this report were interrupted that way; each may have
+    /// created one duplicate ticket. Nil when none was.
+    public var possibleDuplicates: Int?
     /// Files to upload to the ticket once it exists; empty in reports written before
     /// attachments were supported.
     public var attachments: [Attachment]
@@ -70,5 +79,10 @@ extension Report {
         lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
         lastStatus = try container.decodeIfPresent(Int.self, forKey: .lastStatus)
         attachments = try container.decodeIfPresent([Attachment].self, forKey: .attachments) ?? []
+        lastResponse = try container.decodeIfPresent(String.self, forKey: .lastResponse)
+        createRequestSentAt = try container.decodeIfPresent(
+            Double.self, forKey: .createRequestSentAt)
+        possibleDuplicates = try container.decodeIfPresent(
+            Int.self, forKey: .possibleDuplicates)
     }
 }

@@ -18,6 +18,8 @@ public final class ReportQueue: Sendable {
         public var nextAttemptAt: Double
         public var createdAt: Double
         public var updatedAt: Double
+        /// Size of the report file in bytes.
+        public var bytes: Int
     }
 
     public let directory: String
@@ -27,46 +29,65 @@ public final class ReportQueue: Sendable {
     /// Files moved to quarantine while loading, with the reason.
     public let quarantined: [(file: String, reason: String)]
 
-    public init(stateDirectory: String) throws {
+    /// Opens the queue and indexes every report file.
+    ///
+    /// With `repair` (the default, for the process that owns the `StateLock`), leftover
+    /// temporary files are deleted and unreadable report files are moved to quarantine.
+    /// Without it (`crashfwd queue` beside a running daemon), nothing is changed on disk and
+    /// unreadable files are only skipped.
+    public init(stateDirectory: String, repair: Bool = true) throws {
         directory = stateDirectory
         reportsDirectory = "\(stateDirectory)/reports"
         quarantineDirectory = "\(stateDirectory)/quarantine"
-        try FileIO.makeDirectory(reportsDirectory)
-        try FileIO.makeDirectory(quarantineDirectory)
+        if repair {
+            try FileIO.makeDirectory(reportsDirectory)
+            try FileIO.makeDirectory(quarantineDirectory)
+            try FileIO.makeDirectory("\(stateDirectory)/requests")
+        }
         var entries: [String: Entry] = [:]
         var moved: [(file: String, reason: String)] = []
-        for name in try FileIO.listDirectory(reportsDirectory) {
+        for name in (try? FileIO.listDirectory(reportsDirectory)) ?? [] {
             if name.hasPrefix(".") {
                 // A temporary file left by an interrupted write; its target is intact.
-                try? FileIO.remove("\(reportsDirectory)/\(name)")
+                if repair { try? FileIO.remove("\(reportsDirectory)/\(name)") }
                 continue
             }
             guard name.hasSuffix(".json") else { continue }
             do {
-                let report = try ReportQueue.read(path: "\(reportsDirectory)/\(name)")
-                entries[report.id] = ReportQueue.entry(for: report)
+                let (report, bytes) = try ReportQueue.readWithSize(
+                    path: "\(reportsDirectory)/\(name)")
+                guard name == "\(report.id).json" else {
+                    throw QueueFileError(
+                        description: "the report id \(report.id) does not match the file name")
+                }
+                entries[report.id] = ReportQueue.entry(for: report, bytes: bytes)
             } catch {
-                let reason = "\(error)"
+                guard repair else { continue }
                 try ReportQueue.quarantine(name, from: reportsDirectory, to: quarantineDirectory)
-                moved.append((file: name, reason: reason))
+                moved.append((file: name, reason: "\(error)"))
             }
         }
         index.withLock { $0 = entries }
         quarantined = moved
     }
 
-    static func entry(for report: Report) -> Entry {
+    static func entry(for report: Report, bytes: Int) -> Entry {
         Entry(
             state: report.state, destination: report.destination,
             nextAttemptAt: report.nextAttemptAt, createdAt: report.createdAt,
-            updatedAt: report.updatedAt)
+            updatedAt: report.updatedAt, bytes: bytes)
     }
 
     static func read(path: String) throws -> Report {
+        try readWithSize(path: path).0
+    }
+
+    /// Reads and decodes a report file; returns the report and the file size.
+    static func readWithSize(path: String) throws -> (Report, Int) {
         guard let bytes = try FileIO.readFile(path) else {
             throw SystemError("open", path: path, code: ENOENT)
         }
-        return try JSONCoding.decode(Report.self, from: bytes)
+        return (try JSONCoding.decode(Report.self, from: bytes), bytes.count)
     }
 
     static func quarantine(_ name: String, from source: String, to target: String) throws {
@@ -92,9 +113,29 @@ public final class ReportQueue: Sendable {
 
     /// Durably writes a report's new state; returns only after it is on disk.
     public func save(_ report: Report) throws {
-        guard isSafeID(report.id) else { throw SystemError("save report", path: report.id, code: EINVAL) }
-        try DurableFile.write(try JSONCoding.encode(report, pretty: true), to: path(report.id), mode: 0o600)
-        index.withLock { $0[report.id] = ReportQueue.entry(for: report) }
+        try index.withLock { entries in try write(report, into: &entries) }
+    }
+
+    /// Durably writes a report's new state unless the report was removed meanwhile (by an
+    /// eviction or `crashfwd queue drop`). Returns false, writing nothing, in that case.
+    @discardableResult
+    public func update(_ report: Report) throws -> Bool {
+        try index.withLock { entries in
+            guard entries[report.id] != nil else { return false }
+            try write(report, into: &entries)
+            return true
+        }
+    }
+
+    /// Writes the file while the index lock is held, so a concurrent `remove` cannot be
+    /// undone by a late write of the same report.
+    private func write(_ report: Report, into entries: inout [String: Entry]) throws {
+        guard isSafeID(report.id) else {
+            throw SystemError("save report", path: report.id, code: EINVAL)
+        }
+        let bytes = try JSONCoding.encode(report, pretty: true)
+        try DurableFile.write(bytes, to: path(report.id), mode: 0o600)
+        entries[report.id] = ReportQueue.entry(for: report, bytes: bytes.count)
     }
 
     public func load(_ id: String) throws -> Report {
@@ -104,8 +145,10 @@ public final class ReportQueue: Sendable {
 
     public func remove(_ id: String) throws {
         guard isSafeID(id) else { throw SystemError("remove report", path: id, code: EINVAL) }
-        try DurableFile.remove(path(id))
-        index.withLock { _ = $0.removeValue(forKey: id) }
+        try index.withLock { entries in
+            try DurableFile.remove(path(id))
+            entries.removeValue(forKey: id)
+        }
     }
 
     /// Ids of pending reports whose next attempt is due, oldest first.
@@ -144,6 +187,12 @@ public final class ReportQueue: Sendable {
 
     /// Report ids are hex digests; anything else must not become part of a path.
     func isSafeID(_ id: String) -> Bool {
-        !id.isEmpty && id.count <= 64 && id.allSatisfy { $0.isASCII && ($0.isHexDigit || $0 == "-") }
+        !id.isEmpty && id.count <= 64
+            && id.allSatisfy { $0.isASCII && ($0.isHexDigit || $0 == "-") }
     }
+}
+
+/// A report file whose content is valid JSON but not a usable report.
+struct QueueFileError: Error, CustomStringConvertible {
+    var description: String
 }

@@ -9,7 +9,10 @@ extension String {
 
     /// Removes leading and trailing spaces, tabs, carriage returns and newlines.
     func trimmed() -> String {
-        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        // "\r\n" is one Character (one grapheme cluster), so it needs its own test.
+        let blank: (Character) -> Bool = {
+            $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n"
+        }
         guard let first = firstIndex(where: { !blank($0) }),
             let last = lastIndex(where: { !blank($0) })
         else { return "" }
