@@ -4,18 +4,26 @@
 # exec to READY=1 on a NOTIFY_SOCKET this script owns, resident memory at READY=1, peak
 # memory until the backlog is delivered, and the time to deliver it.
 #
-# usage: bench/backlog.sh   (environment: BACKLOGS="1000 10000")
+# usage: bench/backlog.sh   (environment: BACKLOGS="1000 10000"; BACKLOG_DELIVERY_YAML
+#        replaces the delivery: keys below)
 # Targets: READY=1 within 1 s; memory independent of the backlog size.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_init backlog
 
 backlogs=${BACKLOGS:-1000 10000}
-# Short retry delays, because a report keeps its next retry time across the restart.
+# The queue must hold the largest backlog, and delivery is not rate-limited so the peak
+# memory covers every report being sent.
+limits_yaml=${BACKLOG_DELIVERY_YAML:-"  max_reports: 20000
+  rate_limit: 0"}
+# Short retry delays while queueing, because a report keeps its next retry time across the
+# restart.
 queue_yaml="delivery:
   initial_backoff: 1s
   maximum_backoff: 1s
-${BACKLOG_DELIVERY_YAML:-}"
+$limits_yaml"
+run_yaml="delivery:
+$limits_yaml"
 
 # A port on 127.0.0.1 that nothing listens on: the sandbox's, after it stopped.
 start_sandbox
@@ -47,8 +55,7 @@ for count in $backlogs; do
 
     rm -rf "$WORK/sandbox-data"
     SANDBOX_PORT=0 start_sandbox
-    write_crashfwd_config "$WORK/run.yaml" "$state" "$SANDBOX_URL" "${BACKLOG_DELIVERY_YAML:+delivery:
-$BACKLOG_DELIVERY_YAML}" "$WORK/app-$count.log"
+    write_crashfwd_config "$WORK/run.yaml" "$state" "$SANDBOX_URL" "$run_yaml" "$WORK/app-$count.log"
     start_notify_listener notify-$count
     exec_ns=$(date +%s%N)
     start_crashfwd "$WORK/run.yaml" run-$count

@@ -4,7 +4,7 @@
 # second and answers 429 with Retry-After beyond that.
 #
 # usage: bench/fleet.sh   (environment: INSTANCES=200 REPORTS=20 RATE_LIMIT=20
-#        FLEET_TIMEOUT=900; FLEET_DELIVERY_YAML replaces the delivery: section below)
+#        FLEET_TIMEOUT=900; needs root for unshare --time; FLEET_DELIVERY_YAML replaces the delivery: section below)
 # Targets: every ticket created exactly once; the sandbox's maxPerSecond at most the limit
 # plus a small burst (here: 25% of the limit, at least 5).
 set -euo pipefail
@@ -16,14 +16,10 @@ reports=${REPORTS:-20}
 limit=${RATE_LIMIT:-20}
 timeout_seconds=${FLEET_TIMEOUT:-900}
 expected=$((instances * reports))
-# Each device spreads its first request over startup_delay and keeps to its own rate_limit;
-# a 429's Retry-After paces the fleet as a whole.
-delivery_yaml=${FLEET_DELIVERY_YAML:-"delivery:
-  initial_backoff: 1s
-  maximum_backoff: 30s
-  startup_delay: 10s
-  max_in_flight: 1
-  rate_limit: 1"}
+# The shipped delivery defaults: startup_delay spreads the first request over 30 s after
+# boot, rate_limit keeps each device to 2 requests per second, and a 429's Retry-After
+# delays the retry.
+delivery_yaml=${FLEET_DELIVERY_YAML:-"delivery: {}"}
 
 start_sandbox
 dead_url=$SANDBOX_URL
@@ -65,12 +61,18 @@ SANDBOX_PORT=0 start_sandbox --rate-limit "$limit"
 for node in $(seq "$instances"); do
     write_node_config "$node" "$SANDBOX_URL" "$delivery_yaml"
 done
+# startup_delay counts from boot (CLOCK_BOOTTIME), so each instance runs in a new time
+# namespace whose boot time is now, as on a device that just powered on. unshare passes
+# SIGTERM on to crashfwd when it is stopped itself.
 log "starting $instances instances together against a sandbox with --rate-limit $limit"
 power_on=$(date +%s.%N)
+uptime_seconds=$(cut -d. -f1 /proc/uptime)
 node_pids=()
 for node in $(seq "$instances"); do
-    start_crashfwd "$WORK/node-$node/crashfwd.yaml" "node-$node"
-    node_pids+=("$CRASHFWD_PID")
+    CENTERCODE_API_KEY=$API_KEY unshare --time --fork --kill-child=SIGTERM --boottime "-$uptime_seconds" \
+        "$CRASHFWD" run --config "$WORK/node-$node/crashfwd.yaml" >> "$WORK/node-$node.log" 2>&1 < /dev/null &
+    node_pids+=("$!")
+    track_pid "$!"
 done
 launch_seconds=$(calc "$(date +%s.%N) - $power_on" %.1f)
 started=$SECONDS
@@ -104,7 +106,8 @@ burst=$(( limit / 4 > 5 ? limit / 4 : 5 ))
 
 echo "## Fleet power-on"
 echo
-echo "$instances crashfwd instances, each with its own state directory and $reports queued reports,"
+echo "$instances crashfwd instances, each with its own state directory and $reports queued reports"
+echo "and its own time namespace whose boot time is the start (as after a power-on),"
 echo "launched within $launch_seconds s of each other against one sandbox run with"
 echo "\`--rate-limit $limit\`. Delivery settings of every instance:"
 echo
