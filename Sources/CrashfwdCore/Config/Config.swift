@@ -14,6 +14,8 @@ public struct Config: Sendable {
     /// The `service:` section as read; `service` supplies the defaults when it is absent.
     public var serviceSection: ServiceConfig? = nil
     public var attach = AttachConfig()
+    /// How repeats of one crash are folded (`detect.folding`).
+    public var folding: FoldingConfig = FoldingConfig()
 }
 
 /// A watched log file or glob of files.

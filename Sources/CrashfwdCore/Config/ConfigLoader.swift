@@ -104,20 +104,8 @@ extension Config {
         watch?.reportUnknownKeys()
 
         var detect = reader.mapping("detect")
-        let defaultDestination = detect?.string("destination")
-        var matchers: [MatcherConfig] = []
-        for (index, node) in (detect?.list("matchers") ?? []).enumerated() {
-            let path = "detect.matchers[\(index)]"
-            if let matcher = MatcherConfig.read(
-                node, path: path, defaultDestination: defaultDestination, problems: problems)
-            {
-                if destinations[matcher.destination] == nil && !matcher.destination.isEmpty {
-                    let known = destinations.keys.sorted().joined(separator: ", ")
-                    problems.add(node, "\(path).destination", "unknown destination '\(matcher.destination)'; known: \(known)")
-                }
-                matchers.append(matcher)
-            }
-        }
+        let (matchers, folding) = DetectSectionReader(destinations: destinations, problems: problems)
+            .read(&detect)
         detect?.reportUnknownKeys()
 
         var delivery = DeliveryConfig()
@@ -130,7 +118,8 @@ extension Config {
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
             journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
             warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory),
-            attach: AttachConfig.read(&reader, matchers: matchers, problems: problems))
+            attach: AttachConfig.read(&reader, matchers: matchers, problems: problems),
+            folding: folding)
         TemplateChecker(config: config, problems: problems).check()
         return config
     }

@@ -7,7 +7,7 @@ struct TemplateChecker {
     func check() {
         for matcher in config.matchers {
             guard let destination = config.destinations[matcher.destination] else { continue }
-            let known = TemplateVariables.names(for: matcher)
+            let known = TemplateVariables.names(for: matcher, folding: config.folding)
             for parameter in destination.parameters {
                 for name in parameter.template.variables where !TemplateVariables.isKnown(name, known) {
                     problems.add(
@@ -27,12 +27,23 @@ public enum TemplateVariables {
         "report_id",
     ]
 
-    public static func names(for matcher: MatcherConfig) -> Set<String> {
+    /// Captures of a folding summary report (see `CrashFolder`).
+    public static let summaryCaptures = ["summary", "occurrences", "first_seen", "last_seen"]
+
+    /// Returns the variables of a matcher's reports: the builtins, its static fields, the
+    /// named groups of all its patterns, its journal captures and declared captures.
+    public static func names(for matcher: MatcherConfig, folding: FoldingConfig = FoldingConfig())
+        -> Set<String>
+    {
         var names = Set(builtins)
         for field in matcher.fields { names.insert(field.key) }
-        if let start = matcher.start, let regex = try? Regex(start) {
-            names.formUnion(regex.groupNames)
+        for (_, pattern) in matcher.patterns {
+            if let regex = try? Regex(pattern) { names.formUnion(regex.groupNames) }
         }
+        for capture in matcher.journalCaptures { names.insert(capture.key) }
+        names.formUnion(matcher.declaredCaptures)
+        if matcher.programFromPrefix { names.formUnion(["program", "pid"]) }
+        if folding.enabled && folding.summary { names.formUnion(summaryCaptures) }
         return names
     }
 

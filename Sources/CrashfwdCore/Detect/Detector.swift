@@ -1,140 +1,160 @@
 /// Finds crash blocks in a stream of records.
 ///
-/// A matcher's start pattern opens a block; the block then collects `context_after` more
-/// records of the same stream, or closes when its flush timeout passes. Records are
-/// assembled per `LogRecord.stream`, so interleaved programs do not mix.
+/// A matcher's start pattern opens a block. Following lines of the same stream join it
+/// while they match the matcher's continuation pattern, and a line matching its end
+/// pattern closes it (see `MatcherConfig`). A stream has at most one open block, and a line
+/// that does not continue it closes it. Records are assembled per stream (a file plus the
+/// program and pid of the line's syslog prefix, or the journal stream), so interleaved
+/// programs do not mix. File lines are matched without their syslog or kernel-log prefix
+/// (`LinePrefix`), but blocks keep the whole lines.
+///
+/// Not thread-safe: one detector belongs to one thread.
 public final class Detector {
-    struct CompiledMatcher {
-        var config: MatcherConfig
-        var start: Regex?
-        var files: [Glob]?
-    }
-
-    struct OpenBlock {
-        var matcher: Int
-        var detection: Detection
-        var remainingAfter: Int
-        var deadline: Double
-        var position: RecordPosition
-    }
-
     let matchers: [CompiledMatcher]
-    /// Seconds a block waits for its following lines before it is reported as it is.
+    /// Seconds a block waits for its following lines before it is reported as it is, for
+    /// matchers without their own `flush_timeout`.
     let flushTimeout: Double
+    var open: [String: OpenBlock] = [:] {
+        didSet { pendingVersion &+= 1 }
+    }
+    var awaiting: [String: [AwaitingContext]] = [:] {
+        didSet { pendingVersion &+= 1 }
+    }
+    /// Whether the last line handed to the detector started a block.
+    public internal(set) var lastLineStartedBlock = false
+    /// Changes whenever `open` or `awaiting` changes, so a caller can cache
+    /// `pendingStreams`.
+    private(set) var pendingVersion = 0
     var history: [String: [String]] = [:]
-    var open: [String: [OpenBlock]] = [:]
+    let historyLength: Int
+    /// Matchers that may start a block on any line, because they have no prefilter
+    /// literal; the bulk scanner must hand them every line.
+    let unfilteredMatchers: [Int]
+    var limits = MatchLimitCounter()
 
     public init(matchers: [MatcherConfig], flushTimeout: Double = 2) throws {
-        self.matchers = try matchers.map { config in
-            CompiledMatcher(
-                config: config, start: try config.start.map { try Regex($0) },
-                files: config.files.map { $0.map(Glob.init) })
+        let compiled = try matchers.map {
+            try CompiledMatcher($0, defaultFlushTimeout: flushTimeout)
         }
+        self.matchers = compiled
         self.flushTimeout = flushTimeout
+        self.historyLength = matchers.map(\.contextBefore).max() ?? 0
+        self.unfilteredMatchers = compiled.indices.filter { index in
+            compiled[index].start != nil && compiled[index].literals == nil
+        }
     }
 
     /// Feeds one record and returns the blocks it completed. `now` is monotonic seconds.
+    ///
+    /// A journal entry whose `MESSAGE` has several lines is one record: when its first line
+    /// starts a block, every line of it belongs to that block. For a file record the
+    /// detector derives the stream from the line's prefix (`LinePrefix.streamKey`), so
+    /// `record.stream` is used for journal records only.
     public func process(_ record: LogRecord, now: Double) -> [Detection] {
         var finished: [Detection] = []
-        if var blocks = open[record.stream] {
-            for index in blocks.indices {
-                blocks[index].detection.contextAfter.append(record.text)
-                blocks[index].remainingAfter -= 1
-            }
-            finished += blocks.filter { $0.remainingAfter <= 0 }.map(\.detection)
-            blocks.removeAll { $0.remainingAfter <= 0 }
-            open[record.stream] = blocks.isEmpty ? nil : blocks
-        }
-
-        for (index, matcher) in matchers.enumerated() where applies(matcher, to: record) {
-            guard let captures = captures(of: matcher, in: record) else { continue }
-            let detection = makeDetection(matcher, record: record, captures: captures)
-            if matcher.config.contextAfter == 0 {
-                finished.append(detection)
-            } else {
-                open[record.stream, default: []].append(
-                    OpenBlock(
-                        matcher: index, detection: detection,
-                        remainingAfter: matcher.config.contextAfter, deadline: now + flushTimeout,
-                        position: record.position))
+        let isJournal = record.source == "journal"
+        var lines = record.text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.count > 1, lines.last?.isEmpty == true { lines.removeLast() }
+        var stream = record.stream
+        for (index, line) in lines.enumerated() {
+            var text = String(line)
+            text.withUTF8 { buffer in
+                let bytes = UnsafeRawBufferPointer(buffer)
+                let prefix = isJournal ? LinePrefix(messageStart: 0) : LinePrefix.parse(bytes)
+                if !isJournal {
+                    stream = LinePrefix.streamKey(
+                        source: record.source, line: bytes, prefix: prefix)
+                }
+                let context = LineContext(
+                    line: bytes, prefix: prefix, source: record.source, stream: stream,
+                    fields: record.fields, position: record.position,
+                    timestamp: record.timestamp, now: now, lineOfRecord: index)
+                finished += handle(context)
             }
         }
-        remember(record)
+        finished += closeSingleRecordBlock(stream: stream, position: record.position)
         return finished
     }
 
-    func applies(_ matcher: CompiledMatcher, to record: LogRecord) -> Bool {
-        if record.source == "journal" { return matcher.config.journal }
-        guard let globs = matcher.files else { return true }
-        let path = String(record.source.dropFirst("file:".count))
-        return globs.contains { $0.matches(path) }
+    /// Feeds one file line given as bytes (without its newline) and returns the blocks it
+    /// completed. The stream is derived from the line's prefix unless `stream` is given.
+    /// `candidates` (bit `i` for matcher `i`) skips the literal check of matchers that a
+    /// bulk prefilter already ruled out.
+    public func process(
+        lineBytes: UnsafeRawBufferPointer, source: String, stream: String? = nil,
+        position: RecordPosition, timestamp: UInt64, now: Double, candidates: UInt64? = nil
+    ) -> [Detection] {
+        let prefix = LinePrefix.parse(lineBytes)
+        let key = stream ?? LinePrefix.streamKey(source: source, line: lineBytes, prefix: prefix)
+        var context = LineContext(
+            line: lineBytes, prefix: prefix, source: source, stream: key, fields: [:],
+            position: position, timestamp: timestamp, now: now, lineOfRecord: 0)
+        context.candidates = candidates
+        var finished = handle(context)
+        finished += closeSingleRecordBlock(stream: key, position: position)
+        return finished
     }
 
-    func captures(of matcher: CompiledMatcher, in record: LogRecord) -> [String: String]? {
-        for match in matcher.config.journalMatches {
-            guard let equals = match.firstIndex(of: "=") else { return nil }
-            let field = String(match[..<equals])
-            if record.fields[field] != String(match[match.index(after: equals)...]) { return nil }
-        }
-        guard let start = matcher.start else { return [:] }
-        return start.match(record.text)
-    }
-
-    func makeDetection(_ matcher: CompiledMatcher, record: LogRecord, captures: [String: String])
-        -> Detection
-    {
-        var captures = captures
-        for field in matcher.config.fields where captures[field.key] == nil {
-            captures[field.key] = field.value
-        }
-        var detection = Detection(
-            matcher: matcher.config.name, destination: matcher.config.destination,
-            source: record.source, captures: captures, lines: [record.text],
-            contextBefore: Array((history[record.stream] ?? []).suffix(matcher.config.contextBefore)),
-            journalFields: record.fields, firstRecordID: record.position.id,
-            timestamp: record.timestamp)
-        detection.fingerprint = Fingerprint.compute(
-            kind: captures["kind"] ?? matcher.config.name, program: captures["program"] ?? "",
-            frames: [record.text])
-        return detection
-    }
-
-    func remember(_ record: LogRecord) {
-        let keep = matchers.map(\.config.contextBefore).max() ?? 0
-        guard keep > 0 else { return }
-        var lines = history[record.stream] ?? []
-        lines.append(record.text)
-        if lines.count > keep { lines.removeFirst(lines.count - keep) }
-        history[record.stream] = lines
+    /// Returns the matchers whose match or depth limit was hit for the first time since
+    /// the last call, so that the caller logs each once.
+    public func takeMatchLimitEvents() -> [MatchLimitEvent] {
+        limits.takeNewEvents()
     }
 
     /// Closes the blocks whose flush timeout has passed and returns them.
     public func flushExpired(now: Double) -> [Detection] {
         var finished: [Detection] = []
-        for (stream, blocks) in open {
-            finished += blocks.filter { $0.deadline <= now }.map(\.detection)
-            let remaining = blocks.filter { $0.deadline > now }
-            open[stream] = remaining.isEmpty ? nil : remaining
+        for (stream, block) in open where block.deadline <= now {
+            open[stream] = nil
+            finished += finish(block, stream: stream)
+        }
+        for (stream, list) in awaiting {
+            finished += list.filter { $0.deadline <= now }.map(\.detection)
+            let remaining = list.filter { $0.deadline > now }
+            awaiting[stream] = remaining.isEmpty ? nil : remaining
         }
         return finished
     }
 
     /// Closes every open block, for shutdown and the end of a dry run.
     public func flushAll() -> [Detection] {
-        let finished = open.values.flatMap { $0.map(\.detection) }
+        var finished: [Detection] = []
+        for (stream, block) in open.sorted(by: {
+            $0.value.position.sequence < $1.value.position.sequence
+        }) {
+            finished += finish(block, stream: stream)
+        }
         open.removeAll()
-        return finished
+        finished += awaiting.values.flatMap { $0.map(\.detection) }
+        awaiting.removeAll()
+        return finished.sorted { $0.timestamp < $1.timestamp }
     }
 
     /// The earliest flush deadline of an open block, in monotonic seconds.
     public var nextDeadline: Double? {
-        open.values.flatMap { $0.map(\.deadline) }.min()
+        var earliest: Double?
+        for block in open.values where block.deadline < (earliest ?? .infinity) {
+            earliest = block.deadline
+        }
+        for list in awaiting.values {
+            for waiting in list where waiting.deadline < (earliest ?? .infinity) {
+                earliest = waiting.deadline
+            }
+        }
+        return earliest
     }
 
-    /// The first record of the oldest block still open in a source. A source's saved
-    /// position must not pass it, or a restart would lose the block.
+    /// Whether some block is open or collecting context, so every line must be fed.
+    public var hasPendingBlocks: Bool { !open.isEmpty || !awaiting.isEmpty }
+
+    /// The stream keys with an open block or a block collecting context.
+    var pendingStreams: [String] { Array(open.keys) + awaiting.keys.filter { open[$0] == nil } }
+
+    /// Returns the first record of the oldest block still pending in a source. A source's
+    /// saved position must not pass it, or a restart would lose the block.
     public func oldestPendingPosition(source: String) -> RecordPosition? {
-        open.values.flatMap { $0 }.filter { $0.detection.source == source }
-            .map(\.position).min { $0.sequence < $1.sequence }
+        let blocks = open.values.filter { $0.detection.source == source }.map(\.position)
+        let waiting = awaiting.values.flatMap { $0 }.filter { $0.detection.source == source }
+        return (blocks + waiting.map(\.position)).min { $0.sequence < $1.sequence }
     }
 }
