@@ -28,6 +28,11 @@ public final class Daemon {
     /// Reports that could not be written (for example on a full disk), kept in memory and
     /// retried. While any are here, source positions are not saved.
     var unsaved: [Report] = []
+    /// Folds repeats of one crash (`detect.folding`); kept across reloads.
+    /// NOTE: a reload does not apply a changed `detect.folding` section until restart.
+    let folder: CrashFolder
+    /// Whether the folding state changed since it was last saved.
+    var foldingChanged = false
     static let maximumUnsaved = 1000
     static let batchSize = 1000
 
@@ -57,6 +62,10 @@ public final class Daemon {
         queue = try ReportQueue(stateDirectory: config.stateDirectory)
         for moved in queue.quarantined {
             Log.error("unreadable report file moved to quarantine", ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
+        }
+        folder = CrashFolder(config: config.folding, stateDirectory: config.stateDirectory)
+        if let problem = folder.loadProblem {
+            Log.error("cannot load the folding state", ["ERROR": problem])
         }
         let components = try Daemon.makeComponents(config: config, queue: queue, statistics: statistics)
         detector = components.detector
@@ -122,6 +131,7 @@ public final class Daemon {
 
         notifier.stopping()
         handle(detector.flushAll())
+        saveFolding()
         savePositions()
         stopDelivery()
         publisher.write(makeStatusReport(startedAt: publisher.startedAt))
@@ -153,7 +163,11 @@ public final class Daemon {
             descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
         }
         let now = Clock.monotonic()
-        var deadlines = [detector.nextDeadline, notifier.nextPingAt, publisher.nextWriteAt]
+        // The folding windows are in wall-clock time; the poll timeout is monotonic.
+        let foldingDeadline = folder.nextDeadline.map { now + max(0, $0 - Clock.now()) }
+        var deadlines = [
+            detector.nextDeadline, notifier.nextPingAt, publisher.nextWriteAt, foldingDeadline,
+        ]
         if !unsaved.isEmpty { deadlines.append(now + 5) }
         var timeout: Int32 = -1
         if let deadline = deadlines.compactMap({ $0 }).min() {
@@ -184,18 +198,44 @@ public final class Daemon {
             }
         }
         handle(detector.flushExpired(now: now))
+        for summary in folder.expired(now: Clock.now()) {
+            foldingChanged = true
+            enqueue(summary)
+        }
+        saveFolding()
         logWarnings()
         retryUnsaved()
         if unsaved.isEmpty { savePositions() }
     }
 
+    /// Queues each detection that folding admits; a folded one is only counted.
     func handle(_ detections: [Detection]) {
         for detection in detections {
             statistics.crashDetected()
-            let report = makeReport(detection)
-            Log.info("crash detected", ["REPORT_ID": report.id, "MATCHER": detection.matcher, "SOURCE": detection.source, "FINGERPRINT": detection.fingerprint], id: MessageID.crashDetected)
-            store(report)
+            if folder.config.enabled {
+                foldingChanged = true
+                if folder.admit(detection, now: Clock.now()) == .folded { continue }
+            }
+            enqueue(detection)
         }
+    }
+
+    /// Saves the folding state when it changed, so windows and counts survive a restart.
+    func saveFolding() {
+        guard foldingChanged else { return }
+        foldingChanged = false
+        do {
+            try folder.save()
+        } catch {
+            Log.error("cannot save the folding state", ["ERROR": "\(error)"])
+        }
+    }
+
+    /// Renders, logs and stores the report of one detection.
+    func enqueue(_ detection: Detection) {
+        let report = makeReport(detection)
+        Log.info("crash detected", ["REPORT_ID": report.id, "MATCHER": detection.matcher, "SOURCE": detection.source, "FINGERPRINT": detection.fingerprint], id: MessageID.crashDetected)
+        store(report)
     }
 
     /// Renders the body now, so a form mismatch is reported at once; a report that cannot
