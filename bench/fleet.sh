@@ -62,8 +62,8 @@ for node in $(seq "$instances"); do
     write_node_config "$node" "$SANDBOX_URL" "$delivery_yaml"
 done
 # startup_delay counts from boot (CLOCK_BOOTTIME), so each instance runs in a new time
-# namespace whose boot time is now, as on a device that just powered on. unshare passes
-# SIGTERM on to crashfwd when it is stopped itself.
+# namespace whose boot time is now, as on a device that just powered on. If unshare is
+# killed, --kill-child sends crashfwd SIGTERM.
 log "starting $instances instances together against a sandbox with --rate-limit $limit"
 power_on=$(date +%s.%N)
 uptime_seconds=$(cut -d. -f1 /proc/uptime)
@@ -82,6 +82,11 @@ done
 all_seconds=$(calc "$(date +%s.%N) - $power_on" %.1f)
 # A grace period shows late duplicates, if any, before the count is taken.
 sleep 3
+# unshare --fork ignores SIGTERM while it waits, so each crashfwd child gets it directly.
+for pid in "${node_pids[@]}"; do
+    child=$(pgrep -P "$pid" || true)
+    [ -z "$child" ] || kill -TERM "$child" 2>/dev/null || true
+done
 for pid in "${node_pids[@]}"; do stop_pid "$pid"; done
 sandbox_get /sandbox/tickets > "$WORK/tickets.json"
 sandbox_get /sandbox/requests > "$WORK/requests.json"

@@ -94,8 +94,9 @@ run_journal() {
     default_ratio=$(awk -F: '/ratio journalctl \/ crashfwd \(default/ { print $2 + 0 }' <<< "$output")
     all_ratio=$(awk -F: '/ratio journalctl \/ crashfwd \(--all/ { print $2 + 0 }' <<< "$output")
     local result
-    result=$(awk -v r="$default_ratio" 'BEGIN { print (r > 0 && r <= 1) ? "pass" : "miss" }')
-    summary_line "journal scan" "$crashfwd_rate entries/s (default matches); --all at $(awk -v r="$all_ratio" 'BEGIN { printf "%.2f", (r > 0) ? 1 / r : 0 }')x journalctl" \
+    # The ratios are journalctl's time over crashfwd's, so above 1 means crashfwd is faster.
+    result=$(awk -v r="$default_ratio" 'BEGIN { print (r >= 1) ? "pass" : "miss" }')
+    summary_line "journal scan" "$crashfwd_rate entries/s (default matches, ${default_ratio}x journalctl); --all ${all_ratio}x" \
         "journalctl -o export $journalctl_rate entries/s" ">= journalctl entries/s" "$result"
 }
 
