@@ -4,7 +4,8 @@
 # second and answers 429 with Retry-After beyond that.
 #
 # usage: bench/fleet.sh   (environment: INSTANCES=200 REPORTS=20 RATE_LIMIT=20
-#        FLEET_TIMEOUT=900; needs root for unshare --time; FLEET_DELIVERY_YAML replaces the delivery: section below)
+#        FLEET_TIMEOUT=900; needs root for unshare --time
+#        and to raise fs.inotify.max_user_instances; FLEET_DELIVERY_YAML replaces the delivery: section below)
 # Targets: every ticket created exactly once; the sandbox's maxPerSecond at most the limit
 # plus a small burst (here: 25% of the limit, at least 5).
 set -euo pipefail
@@ -20,6 +21,17 @@ expected=$((instances * reports))
 # boot, rate_limit keeps each device to 2 requests per second, and a 429's Retry-After
 # delays the retry.
 delivery_yaml=${FLEET_DELIVERY_YAML:-"delivery: {}"}
+
+# Every crashfwd holds an inotify instance, and Linux allows 128 per user by default
+# (fs.inotify.max_user_instances). A fleet of separate devices has no such shared limit, so
+# the script raises it for the run and restores the old value on exit.
+inotify_limit=/proc/sys/fs/inotify/max_user_instances
+old_inotify_limit=$(cat "$inotify_limit")
+if [ "$old_inotify_limit" -lt $((instances * 2 + 256)) ]; then
+    log "raising fs.inotify.max_user_instances from $old_inotify_limit to $((instances * 2 + 256)) for this run"
+    echo $((instances * 2 + 256)) > "$inotify_limit"
+    trap 'echo "$old_inotify_limit" > "$inotify_limit"; bench_cleanup' EXIT
+fi
 
 start_sandbox
 dead_url=$SANDBOX_URL
@@ -111,10 +123,10 @@ burst=$(( limit / 4 > 5 ? limit / 4 : 5 ))
 
 echo "## Fleet power-on"
 echo
-echo "$instances crashfwd instances, each with its own state directory and $reports queued reports"
-echo "and its own time namespace whose boot time is the start (as after a power-on),"
-echo "launched within $launch_seconds s of each other against one sandbox run with"
-echo "\`--rate-limit $limit\`. Delivery settings of every instance:"
+echo "$instances crashfwd instances, each with its own state directory and $reports queued reports,"
+echo "were launched within $launch_seconds s of each other against one sandbox run with"
+echo "\`--rate-limit $limit\`. Each runs in a time namespace whose boot time is its start, as"
+echo "after a power-on. Delivery settings of every instance:"
 echo
 echo '```yaml'
 echo "$delivery_yaml"

@@ -145,10 +145,6 @@ machine() {
     echo "|---|---|---|---|---|"
     cat "$BENCH_SUMMARY"
     echo
-    if [ -f "$root/bench/notes.md" ]; then
-        cat "$root/bench/notes.md"
-        echo
-    fi
     cat "$sections"
 } > "$out"
 echo "bench: wrote $out in $total_seconds s" >&2
