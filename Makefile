@@ -4,8 +4,10 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 RELEASE_FLAGS = -c release --static-swift-stdlib
+# Seconds each fuzz target runs in `make fuzz`.
+FUZZ_SECONDS ?= 60
 
-.PHONY: all setup build release test check-unit demo bench deb format lint clean
+.PHONY: all setup build release test check-unit demo bench deb format lint clean fuzz fuzz-smoke
 
 all: build
 
@@ -35,6 +37,14 @@ demo: build
 
 bench: release
 	@bench/run.sh
+
+# libFuzzer with AddressSanitizer over the config parser, templates, detector, queue
+# records and server responses; see docs/security.md.
+fuzz: setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh
+
+fuzz-smoke: setup
+	FUZZ_SECONDS=10 Fuzz/run.sh
 
 format:
 	$(SWIFT) format --in-place --configuration .swift-format --recursive Sources Tests Package.swift

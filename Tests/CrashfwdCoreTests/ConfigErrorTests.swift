@@ -52,7 +52,23 @@ import Testing
         Case(
             name: "undefined template variable",
             yaml: destination + "\ndetect:\n  destination: main\n  matchers:\n    - name: m\n      pattern: 'segfault'\n",
-            expected: "test.yaml:1:1: destinations.main.parameters.summary: template variable 'program' is not defined for matcher 'm'; it has: block, context, fingerprint, line, matcher, report_id, source, time, truncated, device.*, journal.*"),
+            expected: "test.yaml:9:16: destinations.main.parameters.summary: template variable 'program' is not defined for matcher 'm'; 'm' has: block, context, fingerprint, line, matcher, report_id, source, time, truncated, device.*, journal.*"),
+        Case(
+            name: "undefined variable reported once for many matchers",
+            yaml: destination + "\ndetect:\n  destination: main\n  matchers:\n    - name: a\n      pattern: 'x'\n    - name: b\n      pattern: 'y'\n",
+            expected: "test.yaml:9:16: destinations.main.parameters.summary: template variable 'program' is not defined for matcher 'a' and 1 more matcher(s); 'a' has: block, context, fingerprint, line, matcher, report_id, source, time, truncated, device.*, journal.*"),
+        Case(
+            name: "duplicate key",
+            yaml: destination + "\nlog_level: info\nlog_level: debug\n",
+            expected: "test.yaml:11:1: invalid YAML: duplicate key 'log_level' (first defined on line 10); merge the two or remove one"),
+        Case(
+            name: "relative state directory",
+            yaml: destination + "\nstate_directory: state\n",
+            expected: "test.yaml:10:18: state_directory: 'state' is relative, so the daemon and 'crashfwd queue' would use different folders depending on where they start; use an absolute path"),
+        Case(
+            name: "directory as watched file",
+            yaml: destination + "\nwatch:\n  files:\n    - path: /tmp\n",
+            expected: "test.yaml:12:7: watch.files[0].path: '/tmp' is a directory; name the files in it with a glob such as '/tmp/*.log'"),
         Case(
             name: "plain http without allow_http",
             yaml: destination.replacingOccurrences("https://example.invalid", with: "http://127.0.0.1:9"),
@@ -84,7 +100,7 @@ import Testing
         Case(
             name: "bad duration",
             yaml: destination + "\ndelivery:\n  initial_backoff: soon\n",
-            expected: "test.yaml:11:20: delivery.initial_backoff: invalid duration 'soon': expected a number with an optional unit ms, s, m or h (at least 0.01 s)"),
+            expected: "test.yaml:11:20: delivery.initial_backoff: invalid duration 'soon': expected a number with an optional unit ms, s, m, h or d (at least 0.01 s)"),
     ]
 
     @Test(arguments: cases)

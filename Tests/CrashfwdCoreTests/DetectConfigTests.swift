@@ -31,6 +31,25 @@ import Testing
         #expect(throws: ConfigErrors.self) { try Config.parse(text, file: "test.yaml") }
     }
 
+    @Test(arguments: [["all", "segfaults"], ["segfaults", "all"], ["python", "segfaults"]])
+    func misspelledPresetIsRejected(_ names: [String]) throws {
+        let list = names.joined(separator: ", ")
+        let text = config(detect: "  destination: main\n  presets: [\(list)]")
+        let error = try #require(throws: ConfigErrors.self) {
+            try Config.parse(text, file: "test.yaml")
+        }
+        try #require(error.problems.count == 1, "\(error)")
+        let problem = error.problems[0]
+        let index = try #require(names.firstIndex(of: "segfaults"))
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false)[problem.line - 1]
+        let column = line.index(line.startIndex, offsetBy: problem.column - 1)
+        #expect(line[column...].hasPrefix("segfaults"), "\(problem)")
+        #expect(problem.key == "detect.presets[\(index)]")
+        #expect(problem.message.contains("unknown preset 'segfaults'"))
+        #expect(problem.message.contains("all, systemd-coredump, kernel-oops"))
+        #expect(problem.message.contains("segfault,"))
+    }
+
     @Test func presetsNeedDefaultDestination() {
         let text = config(detect: "  presets: [segfault]")
         #expect(throws: ConfigErrors.self) { try Config.parse(text, file: "test.yaml") }

@@ -134,9 +134,6 @@ let corpusCases: [CorpusCase] = [
                 kind: "sanitizer", firstLine: 3, lastLine: 4, program: nil, pid: nil, signal: nil,
                 detail: "TriCoreInstPrinter.c:295:32"),
             ExpectedBlock(
-                kind: "sanitizer", firstLine: 5, lastLine: 5, program: nil, pid: nil, signal: nil,
-                exception: "UndefinedBehaviorSanitizer"),
-            ExpectedBlock(
                 kind: "sanitizer", firstLine: 6, lastLine: 7, program: nil, pid: nil, signal: nil,
                 detail: "TriCoreInstPrinter.c:247:15"),
             ExpectedBlock(

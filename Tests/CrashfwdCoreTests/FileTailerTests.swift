@@ -98,6 +98,53 @@ import Testing
         #expect(try texts(tailer) == ["three"])
     }
 
+    @Test func readsFileRotatedWhileStopped() throws {
+        let fixture = try Fixture()
+        fixture.append("one\n")
+        do {
+            let tailer = try fixture.tailer()
+            #expect(try texts(tailer) == ["one"])
+            try tailer.savePositions { _ in nil }
+        }
+        fixture.append("written before the rotation\n")
+        rename(fixture.log, "\(fixture.log).1")
+        fixture.append("first line of the new file\n")
+
+        let tailer = try fixture.tailer()
+        let records = try tailer.read(limit: 1000)
+        #expect(records.map(\.text) == ["written before the rotation", "first line of the new file"])
+        #expect(records.allSatisfy { $0.source == "file:\(fixture.log)" })
+    }
+
+    @Test func newContentOnSameInodeReadFromStart() throws {
+        let fixture = try Fixture()
+        fixture.append("old line\n")
+        do {
+            let tailer = try fixture.tailer()
+            #expect(try texts(tailer) == ["old line"])
+            try tailer.savePositions { _ in nil }
+        }
+        truncate(fixture.log, 0)
+        fixture.append("a longer first line of new content\nsecond\n")
+        let tailer = try fixture.tailer()
+        #expect(try texts(tailer) == ["a longer first line of new content", "second"])
+    }
+
+    @Test func warnsWhenRotatedFileIsGone() throws {
+        let fixture = try Fixture()
+        fixture.append("one\n")
+        do {
+            let tailer = try fixture.tailer()
+            _ = try texts(tailer)
+            try tailer.savePositions { _ in nil }
+        }
+        unlink(fixture.log)
+        fixture.append("new\n")
+        let tailer = try fixture.tailer()
+        #expect(try texts(tailer) == ["new"])
+        #expect(tailer.warnings.contains { $0.message.contains("rotated or removed while crashfwd was stopped") })
+    }
+
     @Test func savedPositionStopsAtPendingBlock() throws {
         let fixture = try Fixture()
         fixture.append("one\ntwo\nthree\n")

@@ -64,5 +64,28 @@ struct JournalEndToEndTests {
         crashfwd.stop()
         #expect(try sandbox.tickets().count == 3)
     }
+
+    /// The daemon follows the journal while journald rotates it and vacuum deletes the
+    /// archived file, and still tickets the crashes written before and after. It runs as a
+    /// child process, so a SIGBUS in libsystemd fails this test instead of the test run.
+    @Test func daemonSurvivesRotateAndVacuum() throws {
+        let journald = try PrivateJournald()
+        let sandbox = try SandboxServer()
+        let crashfwd = try CrashfwdProcess(
+            config: Self.config(sandbox: sandbox, journald: journald))
+        try crashfwd.start()
+        for round in 0..<3 {
+            for number in 0..<200 { try journald.send(fields: testEntry("bulk", round * 1000 + number, priority: 3)) }
+            try journald.send(fields: coredumpEntry(pid: 4000 + round))
+            try waitUntil("ticket \(round + 1) exists") { try sandbox.tickets().count >= round + 1 }
+            try journald.rotate()
+            try journald.vacuum()
+            #expect(crashfwd.isRunning, "crashfwd exited during rotation or vacuum:\n\(crashfwd.log)")
+        }
+        try journald.send(fields: coredumpEntry(pid: 4999))
+        try waitUntil("the crash after the last vacuum is ticketed") { try sandbox.tickets().count >= 4 }
+        #expect(crashfwd.isRunning)
+        #expect(crashfwd.stop() == 0)
+    }
 }
 }

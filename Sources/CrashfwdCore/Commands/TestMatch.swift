@@ -44,7 +44,13 @@ public enum TestMatchCommand {
         }
         do {
             let setup = try TestMatchSetup(options: options)
-            let findings = try scan(options, setup: setup)
+            // The same scrubbing the daemon applies, so the output shows what would be sent.
+            let scrubber = setup.config?.redaction.scrubber ?? Scrubber.standard
+            let findings = try scan(options, setup: setup).map { finding in
+                TestMatchFinding(
+                    detection: scrubber.scrub(finding.detection), file: finding.file,
+                    line: finding.line)
+            }
             TestMatchOutput(setup: setup, json: options.json).print(findings)
             return 0
         } catch let error as ConfigErrors {

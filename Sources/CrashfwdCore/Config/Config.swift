@@ -9,6 +9,10 @@ public struct Config: Sendable {
     public var matchers: [MatcherConfig]
     public var destinations: [String: DestinationConfig]
     public var delivery: DeliveryConfig
+    /// Scrubbing rules applied to captured text before rendering (`redact:`).
+    public var redaction = RedactionConfig()
+    /// Maximum length of a log line, in bytes; longer lines are cut and marked (`watch.max_line_bytes`).
+    public var maximumLineBytes = WatchLimits.defaultMaximumLineBytes
     /// Problems that do not stop the daemon, such as a key readable by other users.
     public var warnings: [ConfigProblem]
     /// The `service:` section as read; `service` supplies the defaults when it is absent.

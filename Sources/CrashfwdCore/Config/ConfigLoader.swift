@@ -71,6 +71,11 @@ extension Config {
         let problems = reader.problems
         let stateDirectory =
             reader.string("state_directory") ?? environment["STATE_DIRECTORY"] ?? "/var/lib/crashfwd"
+        if !stateDirectory.hasPrefix("/") {
+            problems.add(
+                reader.value("state_directory") ?? reader.node, "state_directory",
+                "'\(stateDirectory)' is relative, so the daemon and 'crashfwd queue' would use different folders depending on where they start; use an absolute path")
+        }
         let levelName = reader.string("log_level") ?? "info"
         let level = LogLevel(name: levelName)
         if level == nil, let node = reader.value("log_level") {
@@ -101,6 +106,7 @@ extension Config {
             journal = JournalConfig.read(&section)
             section.reportUnknownKeys()
         }
+        let maximumLineBytes = WatchLimits.readMaximumLineBytes(&watch)
         watch?.reportUnknownKeys()
 
         var detect = reader.mapping("detect")
@@ -114,12 +120,14 @@ extension Config {
             section.reportUnknownKeys()
         }
 
-        let config = Config(
+        var config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
             journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
             warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory),
             attach: AttachConfig.read(&reader, matchers: matchers, problems: problems),
             folding: folding)
+        config.redaction = RedactionConfig.read(&reader, destinations: destinations, problems: problems)
+        config.maximumLineBytes = maximumLineBytes
         TemplateChecker(config: config, problems: problems).check()
         return config
     }
@@ -174,6 +182,10 @@ extension Config {
         guard let filePath = reader.string("path", required: true) else { return nil }
         if !filePath.hasPrefix("/") {
             problems.add(node, "\(path).path", "'\(filePath)' is relative; use an absolute path")
+        }
+        var info = stat()
+        if !Glob(filePath).hasWildcards, stat(filePath, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            problems.add(node, "\(path).path", "'\(filePath)' is a directory; name the files in it with a glob such as '\(filePath)/*.log'")
         }
         let startName = reader.string("start_at") ?? "end"
         guard let start = FileSourceConfig.StartPosition(rawValue: startName) else {

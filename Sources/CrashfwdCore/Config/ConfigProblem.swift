@@ -12,6 +12,7 @@ public struct ConfigProblem: Error, CustomStringConvertible, Sendable, Equatable
 
     public var description: String {
         let prefix = severity == .warning ? "warning: " : ""
+        if line == 0 { return "\(file): \(prefix)\(message)" }
         if key.isEmpty { return "\(file):\(line):\(column): \(prefix)\(message)" }
         return "\(file):\(line):\(column): \(prefix)\(key): \(message)"
     }
@@ -31,6 +32,9 @@ public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
 final class ProblemList {
     let file: String
     var problems: [ConfigProblem] = []
+    /// Where keys that later checks refer to were defined, by key path, so those checks can
+    /// report a position.
+    var positions: [String: YAMLNode] = [:]
 
     init(file: String) { self.file = file }
 

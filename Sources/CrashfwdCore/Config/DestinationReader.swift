@@ -18,7 +18,7 @@ struct DestinationReader {
         checkURL(url, allowPlainHTTP: allowPlainHTTP, node: reader.value("url") ?? node, path: path)
         let project = reader.string("project", required: true) ?? ""
         let source = reader.string("source", required: true) ?? ""
-        for (key, value) in [("project", project), ("source", source)] where !isURLSafe(value) {
+        for (key, value) in [("project", project), ("source", source)] where !value.isEmpty && !isURLSafe(value) {
             problems.add(reader.value(key), "\(path).\(key)", "'\(value)' contains characters not allowed in a URL path; use letters, digits, '-', '_' and '.'")
         }
         let (apiKey, origin) = readAPIKey(&reader, node: node, path: path)
@@ -138,6 +138,7 @@ struct DestinationReader {
     }
 
     func readParameter(_ node: YAMLNode, name: String, path: String) -> ParameterSpec? {
+        problems.positions[path] = node
         if case .scalar(let text, _) = node.value {
             guard let template = compile(text, node: node, path: path) else { return nil }
             return ParameterSpec(name: name, template: template)

@@ -41,12 +41,22 @@ struct DetectSectionReader {
         checkDestination(
             destination, node: section.value("destination"), path: "detect.destination")
         let (matchers, unknown) = Presets.matchers(named: names, destination: destination)
+        let known = "all, " + Presets.names.joined(separator: ", ")
         for name in unknown {
+            let index = names.firstIndex(of: name) ?? 0
             problems.add(
-                node, "detect.presets",
-                "unknown preset '\(name)'; known: all, \(Presets.names.joined(separator: ", "))")
+                elementNode(node, index: index), "detect.presets[\(index)]",
+                "unknown preset '\(name)'; valid presets: \(known)")
         }
         return matchers
+    }
+
+    /// Returns the list item at `index`, or the node itself for a single scalar, so an
+    /// error points at the misspelled name.
+    private func elementNode(_ node: YAMLNode?, index: Int) -> YAMLNode? {
+        guard let node, case .sequence(let items) = node.value, items.indices.contains(index)
+        else { return node }
+        return items[index]
     }
 
     private func checkDestination(_ name: String, node: YAMLNode?, path: String) {

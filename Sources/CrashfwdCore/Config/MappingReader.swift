@@ -81,7 +81,7 @@ struct MappingReader {
         guard let seconds = parseDuration(text), seconds >= minimum else {
             problems.add(
                 node, keyPath(key),
-                "invalid duration '\(text)': expected a number with an optional unit ms, s, m or h (at least \(minimum) s)")
+                "invalid duration '\(text)': expected a number with an optional unit ms, s, m, h or d (at least \(minimum) s)")
             return fallback
         }
         return seconds

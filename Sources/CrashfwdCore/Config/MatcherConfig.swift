@@ -21,6 +21,12 @@ public struct MatcherConfig: Sendable {
     public var continuation: String?
     /// The pattern of a line that closes an open block; the line belongs to the block.
     public var end: String?
+    /// The pattern of a line that may follow the `end` line to chain another report to the
+    /// block, such as Python's `During handling of the above exception, another exception
+    /// occurred:`. After the end line the block takes only blank lines, one chain header
+    /// and then a `start` line. Any other line closes the block at its end line. Only
+    /// presets set it, and a block without `end` ignores it.
+    public var chainHeader: String?
     /// A pattern some line of the block must match, or the block is dropped. It keeps
     /// start lines that also occur in ordinary output (such as `panic: `) from being
     /// reported without the stack that makes them a crash.
@@ -60,7 +66,8 @@ public struct MatcherConfig: Sendable {
         name: String, destination: String, files: [String]? = nil, journal: Bool = false,
         journalMatches: [String] = [], start: String?, contextBefore: Int = 0,
         contextAfter: Int = 0, fields: [(key: String, value: String)] = [],
-        continuation: String? = nil, end: String? = nil, require: String? = nil,
+        continuation: String? = nil, end: String? = nil, chainHeader: String? = nil,
+        require: String? = nil,
         maxLines: Int = 200, maxBytes: Int = 64 * 1024, flushTimeout: Double? = nil,
         journalCaptures: [(key: String, value: String)] = [], programFromPrefix: Bool = false,
         lastCaptureWins: Bool = false, literals: [String]? = nil, declaredCaptures: [String] = []
@@ -76,6 +83,7 @@ public struct MatcherConfig: Sendable {
         self.fields = fields
         self.continuation = continuation
         self.end = end
+        self.chainHeader = chainHeader
         self.require = require
         self.maxLines = maxLines
         self.maxBytes = maxBytes
@@ -93,6 +101,7 @@ public struct MatcherConfig: Sendable {
         if let start { result.append((key: "pattern", pattern: start)) }
         if let continuation { result.append((key: "continuation", pattern: continuation)) }
         if let end { result.append((key: "end", pattern: end)) }
+        if let chainHeader { result.append((key: "chain_header", pattern: chainHeader)) }
         if let require { result.append((key: "require", pattern: require)) }
         return result
     }
@@ -158,6 +167,8 @@ extension MatcherConfig {
         for (key, pattern) in matcher.patterns {
             do {
                 _ = try Regex(pattern)
+                PatternCheck.warnIfPathological(
+                    pattern, node: reader.value(key), key: "\(path).\(key)", problems: problems)
             } catch {
                 problems.add(reader.value(key), "\(path).\(key)", "\(error)")
             }

@@ -4,17 +4,33 @@ struct TemplateChecker {
     let config: Config
     let problems: ProblemList
 
+    /// Reports each undefined variable once per parameter, at the parameter's position,
+    /// naming the matchers that lack it.
     func check() {
+        var missing: [String: (node: YAMLNode?, matchers: [String], known: Set<String>)] = [:]
+        var order: [String] = []
         for matcher in config.matchers {
             guard let destination = config.destinations[matcher.destination] else { continue }
             let known = TemplateVariables.names(for: matcher, folding: config.folding)
             for parameter in destination.parameters {
+                let key = "destinations.\(destination.name).parameters.\(parameter.name)"
                 for name in parameter.template.variables where !TemplateVariables.isKnown(name, known) {
-                    problems.add(
-                        nil, "destinations.\(destination.name).parameters.\(parameter.name)",
-                        "template variable '\(name)' is not defined for matcher '\(matcher.name)'; it has: \(known.sorted().joined(separator: ", ")), device.*, journal.*")
+                    let id = "\(key)\n\(name)"
+                    if missing[id] == nil {
+                        order.append(id)
+                        missing[id] = (problems.positions[key], [], known)
+                    }
+                    missing[id]?.matchers.append(matcher.name)
                 }
             }
+        }
+        for id in order {
+            guard let entry = missing[id], let first = entry.matchers.first else { continue }
+            let parts = id.split(separator: "\n", maxSplits: 1).map(String.init)
+            let others = entry.matchers.count > 1 ? " and \(entry.matchers.count - 1) more matcher(s)" : ""
+            problems.add(
+                entry.node, parts[0],
+                "template variable '\(parts[1])' is not defined for matcher '\(first)'\(others); '\(first)' has: \(entry.known.sorted().joined(separator: ", ")), device.*, journal.*")
         }
     }
 }

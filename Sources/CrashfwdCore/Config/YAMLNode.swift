@@ -122,6 +122,7 @@ private struct TreeBuilder {
                 node.value = .sequence(items)
                 try add(node, anchor: anchor)
             case .mapping(let pairs, _, var node, let anchor):
+                try rejectDuplicateKeys(pairs)
                 node.value = .mapping(pairs)
                 try add(node, anchor: anchor)
             }
@@ -139,6 +140,21 @@ private struct TreeBuilder {
             break
         }
         return false
+    }
+
+    /// YAML requires the keys of a mapping to be unique; libyaml does not check it, and a
+    /// second `watch:` would otherwise silently replace or be shadowed by the first.
+    func rejectDuplicateKeys(_ pairs: [(key: YAMLNode, value: YAMLNode)]) throws {
+        var firstLines: [String: Int] = [:]
+        for pair in pairs {
+            guard case .scalar(let name, _) = pair.key.value else { continue }
+            if let firstLine = firstLines[name] {
+                throw YAMLSyntaxError(
+                    file: file, line: pair.key.line, column: pair.key.column,
+                    problem: "duplicate key '\(name)' (first defined on line \(firstLine)); merge the two or remove one")
+            }
+            firstLines[name] = pair.key.line
+        }
     }
 
     mutating func add(_ node: YAMLNode, anchor: String?) throws {

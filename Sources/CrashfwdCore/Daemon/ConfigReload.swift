@@ -83,6 +83,7 @@ extension Daemon {
     func install(_ components: Components, config fresh: Config) {
         config = fresh
         detector = components.detector
+        folder = components.folder
         renderers = components.renderers
         tailer = components.tailer
         sources = components.sources

@@ -1,3 +1,4 @@
+import CLinux
 import CSystemd
 
 #if canImport(Glibc)
@@ -15,6 +16,9 @@ public final class Daemon {
     let statistics: Statistics
     let queue: ReportQueue
     var detector: Detector
+    var folder: CrashFolder
+    /// True when the folding state changed since it was last saved.
+    var foldingChanged = false
     var renderers: [String: ReportRenderer]
     var sources: [RecordSource] = []
     var tailer: FileTailer
@@ -28,11 +32,6 @@ public final class Daemon {
     /// Reports that could not be written (for example on a full disk), kept in memory and
     /// retried. While any are here, source positions are not saved.
     var unsaved: [Report] = []
-    /// Folds repeats of one crash (`detect.folding`); kept across reloads.
-    /// NOTE: a reload does not apply a changed `detect.folding` section until restart.
-    let folder: CrashFolder
-    /// Whether the folding state changed since it was last saved.
-    var foldingChanged = false
     static let maximumUnsaved = 1000
     static let batchSize = 1000
 
@@ -40,6 +39,7 @@ public final class Daemon {
     /// queue and the statistics are kept.
     struct Components {
         var detector: Detector
+        var folder: CrashFolder
         var renderers: [String: ReportRenderer]
         var tailer: FileTailer
         var sources: [RecordSource]
@@ -63,12 +63,9 @@ public final class Daemon {
         for moved in queue.quarantined {
             Log.error("unreadable report file moved to quarantine", ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
         }
-        folder = CrashFolder(config: config.folding, stateDirectory: config.stateDirectory)
-        if let problem = folder.loadProblem {
-            Log.error("cannot load the folding state", ["ERROR": problem])
-        }
         let components = try Daemon.makeComponents(config: config, queue: queue, statistics: statistics)
         detector = components.detector
+        folder = components.folder
         renderers = components.renderers
         tailer = components.tailer
         sources = components.sources
@@ -84,7 +81,11 @@ public final class Daemon {
         let device = DeviceFacts.current()
         let renderers = config.destinations.mapValues { ReportRenderer(destination: $0, device: device) }
         let detector = try Detector(matchers: config.matchers)
-        let tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory)
+        let folder = CrashFolder(config: config.folding, stateDirectory: config.stateDirectory)
+        if let problem = folder.loadProblem {
+            Log.warning("crash-loop folding state is unreadable; folding starts empty", ["ERROR": problem])
+        }
+        let tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory, maximumLineBytes: config.maximumLineBytes)
         var sources: [RecordSource] = [tailer]
         if let journal = config.journal, journal.enabled {
             sources.append(try JournalSource(config: journal, stateDirectory: config.stateDirectory))
@@ -93,13 +94,18 @@ public final class Daemon {
             queue: queue, destinations: config.destinations, settings: config.delivery,
             statistics: statistics)
         return Components(
-            detector: detector, renderers: renderers, tailer: tailer, sources: sources,
+            detector: detector, folder: folder, renderers: renderers, tailer: tailer, sources: sources,
             deliverer: deliverer)
     }
 
     /// Runs until SIGTERM or SIGINT and returns the process exit code. SIGHUP reloads the
     /// config (see `reload()`).
     public func run() throws -> Int32 {
+        // The API key stays in memory for the life of the process and Swift strings cannot
+        // be wiped, so a core dump of crashfwd itself would contain it.
+        if crashfwd_disable_core_dumps() != 0 {
+            Log.warning("cannot turn off core dumps of crashfwd; a crash of it could write the API key to disk", ["ERROR": "\(SystemError("prctl"))"])
+        }
         let signals = try SignalSet()
         try startDelivery()
         logWarnings()
@@ -131,7 +137,6 @@ public final class Daemon {
 
         notifier.stopping()
         handle(detector.flushAll())
-        saveFolding()
         savePositions()
         stopDelivery()
         publisher.write(makeStatusReport(startedAt: publisher.startedAt))
@@ -163,11 +168,11 @@ public final class Daemon {
             descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
         }
         let now = Clock.monotonic()
-        // The folding windows are in wall-clock time; the poll timeout is monotonic.
-        let foldingDeadline = folder.nextDeadline.map { now + max(0, $0 - Clock.now()) }
-        var deadlines = [
-            detector.nextDeadline, notifier.nextPingAt, publisher.nextWriteAt, foldingDeadline,
-        ]
+        var deadlines = [detector.nextDeadline, notifier.nextPingAt, publisher.nextWriteAt]
+        if let foldingDeadline = folder.nextDeadline {
+            // Folding windows are wall-clock times; the poll deadline is monotonic.
+            deadlines.append(now + max(0, foldingDeadline - Clock.now()))
+        }
         if !unsaved.isEmpty { deadlines.append(now + 5) }
         var timeout: Int32 = -1
         if let deadline = deadlines.compactMap({ $0 }).min() {
@@ -198,49 +203,31 @@ public final class Daemon {
             }
         }
         handle(detector.flushExpired(now: now))
-        for summary in folder.expired(now: Clock.now()) {
-            foldingChanged = true
-            enqueue(summary)
-        }
-        saveFolding()
+        queueSummaries()
         logWarnings()
         retryUnsaved()
         if unsaved.isEmpty { savePositions() }
     }
 
-    /// Queues each detection that folding admits; a folded one is only counted.
     func handle(_ detections: [Detection]) {
         for detection in detections {
             statistics.crashDetected()
-            if folder.config.enabled {
-                foldingChanged = true
-                if folder.admit(detection, now: Clock.now()) == .folded { continue }
+            foldingChanged = true
+            if folder.admit(detection, now: Clock.now()) == .folded {
+                statistics.crashFolded()
+                Log.debug("crash folded into its crash loop", ["MATCHER": detection.matcher, "FINGERPRINT": detection.fingerprint])
+                continue
             }
-            enqueue(detection)
+            let report = makeReport(detection)
+            Log.info("crash detected", ["REPORT_ID": report.id, "MATCHER": detection.matcher, "SOURCE": detection.source, "FINGERPRINT": detection.fingerprint], id: MessageID.crashDetected)
+            store(report)
         }
-    }
-
-    /// Saves the folding state when it changed, so windows and counts survive a restart.
-    func saveFolding() {
-        guard foldingChanged else { return }
-        foldingChanged = false
-        do {
-            try folder.save()
-        } catch {
-            Log.error("cannot save the folding state", ["ERROR": "\(error)"])
-        }
-    }
-
-    /// Renders, logs and stores the report of one detection.
-    func enqueue(_ detection: Detection) {
-        let report = makeReport(detection)
-        Log.info("crash detected", ["REPORT_ID": report.id, "MATCHER": detection.matcher, "SOURCE": detection.source, "FINGERPRINT": detection.fingerprint], id: MessageID.crashDetected)
-        store(report)
     }
 
     /// Renders the body now, so a form mismatch is reported at once; a report that cannot
     /// be rendered is kept as dead with the reason, never dropped.
     func makeReport(_ detection: Detection) -> Report {
+        let detection = config.redaction.scrubber.scrub(detection)
         let id = detection.reportID
         var report = Report(id: id, destination: detection.destination, detection: detection, body: nil, now: Clock.now())
         report.attachments = AttachmentStager(config: config).stage(detection, reportID: id, queue: queue)
@@ -287,7 +274,30 @@ public final class Daemon {
         if unsaved.isEmpty { Log.info("queued the reports kept in memory", ["COUNT": "\(pending.count)"]) }
     }
 
+    /// Queues the summary reports of crash-loop windows that have closed.
+    func queueSummaries() {
+        let summaries = folder.expired(now: Clock.now())
+        guard !summaries.isEmpty else { return }
+        foldingChanged = true
+        for summary in summaries {
+            let report = makeReport(summary)
+            Log.info("crash loop summary", ["REPORT_ID": report.id, "FINGERPRINT": summary.fingerprint, "OCCURRENCES": summary.captures["occurrences"] ?? ""], id: MessageID.crashDetected)
+            store(report)
+        }
+    }
+
+    /// Saves the folding state, then every source's position. The folding state goes first,
+    /// so a restart cannot read a folded repeat again and ticket it.
     func savePositions() {
+        if foldingChanged {
+            do {
+                try folder.save()
+                foldingChanged = false
+            } catch {
+                Log.error("cannot save the crash-loop folding state; positions are not saved either", ["ERROR": "\(error)"])
+                return
+            }
+        }
         for source in sources {
             do {
                 try source.savePositions(oldestPending: detector.oldestPendingPosition(source:))

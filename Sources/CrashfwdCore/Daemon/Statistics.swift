@@ -14,6 +14,8 @@ public final class Statistics: Sendable {
         public var crashesDetected = 0
         public var ticketsCreated = 0
         public var duplicatesSkipped = 0
+        /// Crashes counted as repeats of a crash loop, or over the hourly ticket budget.
+        public var crashesFolded = 0
         public var deliveryFailures: [String: Int] = [:]
         /// Unix seconds of the last ticket created.
         public var lastDelivery: Double?
@@ -62,6 +64,7 @@ public final class Statistics: Sendable {
 
     public func crashDetected() { update { $0.crashesDetected += 1 } }
     public func duplicateSkipped() { update { $0.duplicatesSkipped += 1 } }
+    public func crashFolded() { update { $0.crashesFolded += 1 } }
 
     public func ticketCreated() {
         update {

@@ -16,7 +16,6 @@ import CLinux
 final class StatusPublisher {
     let service: ServiceConfig
     let startedAt: Double
-    let queueWatch: Int32
     let statistics: Statistics
     private var published: StatusReport?
     private var lastWriteAt = -Double.infinity
@@ -30,27 +29,18 @@ final class StatusPublisher {
         self.service = service
         self.statistics = statistics
         startedAt = Clock.now()
-        queueWatch = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        if queueWatch >= 0 {
-            let mask = UInt32(IN_MOVED_TO | IN_DELETE | IN_CLOSE_WRITE)
-            if inotify_add_watch(queueWatch, reportsDirectory, mask) < 0 {
-                Log.warning(
-                    "cannot watch the queue directory; status follows the queue only on other events",
-                    ["DIRECTORY": reportsDirectory, "ERROR": "\(SystemError("inotify_add_watch"))"])
-            }
-        }
     }
 
-    deinit { if queueWatch >= 0 { close(queueWatch) } }
-
-    var pollDescriptors: [Int32] { [queueWatch, statistics.changeDescriptor] }
+    /// Every change of state in the daemon, the delivery threads included, passes through
+    /// `Statistics`, whose eventfd wakes the main loop. The queue directory is not watched
+    /// as well: that would cost an inotify instance per daemon (the per-user default limit
+    /// is 128) and a wake-up per report write, and `crashfwd status` reads the queue
+    /// directory itself.
+    var pollDescriptors: [Int32] { [statistics.changeDescriptor] }
 
     /// Clears the wake-up descriptors after poll(2) returned.
     func drainEvents() {
         statistics.drainChanges()
-        guard queueWatch >= 0 else { return }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while read(queueWatch, &buffer, buffer.count) > 0 {}
     }
 
     /// Writes `report` if it differs from the last one written, or defers the write until

@@ -57,11 +57,14 @@ extension Detector {
         let sameRecord = context.lineOfRecord > 0 && block.position == context.position
 
         if context.isBlank && !sameRecord {
-            if block.pendingBlankLines.count < matcher.config.maxLines {
-                block.pendingBlankLines.append(context.text)
+            if block.pendingLines.count < matcher.config.maxLines {
+                block.pendingLines.append(context.text)
             }
             open[context.stream] = block
             return true
+        }
+        if block.ended && !sameRecord {
+            return extendEndedBlock(&block, matcher, context, finished: &finished)
         }
 
         let endCaptures = captures(matcher.end, matcher, context)
@@ -81,13 +84,56 @@ extension Detector {
         if !block.requirementMet { block.requirementMet = meetsRequirement(matcher, context) }
         let fits = block.append(context.text, captures: joinCaptures, limits: matcher.config)
         block.deadline = context.now + flushDelay(matcher, requirementMet: block.requirementMet)
-        if !fits || (endCaptures != nil && !sameRecord) {
+        // With a chain header the block stays open after its end line, to take a chained
+        // report. Within one journal record every line joins anyway.
+        if endCaptures != nil && matcher.chainHeader != nil {
+            block.ended = true
+        }
+        let closes = endCaptures != nil && !sameRecord && matcher.chainHeader == nil
+        if !fits || closes {
             open[context.stream] = nil
             finished += finish(block, stream: context.stream)
         } else {
             open[context.stream] = block
         }
         return true
+    }
+
+    /// Handles a line after the end line of a matcher with a chain header. The header line
+    /// is held, and a start line right after it continues the block. Any other line closes
+    /// the block without the held lines and is returned unused.
+    private func extendEndedBlock(
+        _ block: inout OpenBlock, _ matcher: CompiledMatcher, _ context: LineContext,
+        finished: inout [Detection]
+    ) -> Bool {
+        if !block.chainHeaderSeen, captures(matcher.chainHeader, matcher, context) != nil {
+            block.pendingLines.append(context.text)
+            block.chainHeaderSeen = true
+            block.deadline = context.now + flushDelay(matcher, requirementMet: true)
+            open[context.stream] = block
+            return true
+        }
+        if block.chainHeaderSeen, let startCaptures = captures(matcher.start, matcher, context) {
+            // The captures of the end line must come from the last report only, so drop the
+            // ones the earlier report set. A later end line without them leaves them empty.
+            for name in matcher.end?.groupNames ?? [] {
+                block.detection.captures[name] = nil
+            }
+            block.ended = false
+            block.chainHeaderSeen = false
+            let fits = block.append(context.text, captures: startCaptures, limits: matcher.config)
+            block.deadline = context.now + flushDelay(matcher, requirementMet: block.requirementMet)
+            if fits {
+                open[context.stream] = block
+            } else {
+                open[context.stream] = nil
+                finished += finish(block, stream: context.stream)
+            }
+            return true
+        }
+        open[context.stream] = nil
+        finished += finish(block, stream: context.stream)
+        return false
     }
 
     /// Opens a block when a matcher's start pattern (or journal match) accepts the line.

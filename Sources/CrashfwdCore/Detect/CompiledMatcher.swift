@@ -8,6 +8,7 @@ final class CompiledMatcher {
     let start: Regex?
     let continuation: Regex?
     let end: Regex?
+    let chainHeader: Regex?
     let require: Regex?
     let files: [Glob]?
     let journalMatches: [(field: String, value: String)]
@@ -24,6 +25,7 @@ final class CompiledMatcher {
         start = try config.start.map { try Regex($0) }
         continuation = try config.continuation.map { try Regex($0) }
         end = try config.end.map { try Regex($0) }
+        chainHeader = try config.chainHeader.map { try Regex($0) }
         require = try config.require.map { try Regex($0) }
         files = config.files.map { $0.map(Glob.init) }
         journalMatches = config.journalMatches.compactMap { match in

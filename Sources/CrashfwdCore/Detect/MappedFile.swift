@@ -22,7 +22,8 @@ struct MappedFile {
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             Glibc.close(descriptor)
-            throw SystemError("mmap", path: path, code: EINVAL)
+            let isDirectory = (status.st_mode & S_IFMT) == S_IFDIR
+            throw SystemError("scan (only regular files can be scanned)", path: path, code: isDirectory ? EISDIR : EINVAL)
         }
         count = Int(status.st_size)
         identity = "\(status.st_dev):\(status.st_ino)"

@@ -3,9 +3,14 @@ struct OpenBlock {
     var matcher: Int
     var detection: Detection
     var byteCount: Int
-    /// Blank lines seen after the last block line; they join the block only if a later
-    /// line continues it.
-    var pendingBlankLines: [String] = []
+    /// Lines seen after the last block line (blank lines, and a matcher's chain header);
+    /// they join the block only if a later line continues it.
+    var pendingLines: [String] = []
+    /// Whether the block has had its end line and waits only for a chain header followed
+    /// by a new start line (see `MatcherConfig.chainHeader`).
+    var ended = false
+    /// Whether a chain header line follows the end line, so a start line continues the block.
+    var chainHeaderSeen = false
     var requirementMet: Bool
     var deadline: Double
     var position: RecordPosition
@@ -16,8 +21,8 @@ struct OpenBlock {
     mutating func append(_ line: String, captures: [String: String], limits: MatcherConfig)
         -> Bool
     {
-        let lines = pendingBlankLines + [line]
-        pendingBlankLines = []
+        let lines = pendingLines + [line]
+        pendingLines = []
         for line in lines {
             let size = line.utf8.count + 1
             if detection.lines.count >= limits.maxLines || byteCount + size > limits.maxBytes {

@@ -17,12 +17,16 @@ public enum Presets {
     ]
 
     /// Returns the matchers of the named presets (`all` selects every preset), each sending
-    /// to `destination`. Unknown names are returned in `unknown`.
+    /// to `destination`. Names that are neither `all` nor a preset are returned in
+    /// `unknown`, also when `all` is in the list.
     public static func matchers(named requested: [String], destination: String)
         -> (matchers: [MatcherConfig], unknown: [String])
     {
         let selected = requested.contains("all") ? names : requested
-        let unknown = selected.filter { !names.contains($0) }
+        var unknown: [String] = []
+        for name in requested where name != "all" && !names.contains(name) {
+            if !unknown.contains(name) { unknown.append(name) }
+        }
         var result: [MatcherConfig] = []
         for name in names where selected.contains(name) {
             for var matcher in definitions(name) {

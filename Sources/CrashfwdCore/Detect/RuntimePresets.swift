@@ -13,15 +13,17 @@ extension Presets {
         + #"|Segmentation fault(?: \(core dumped\))?|======= (?:Backtrace|Memory map): =+"#
         + #"|\S+\(\+0x[0-9a-f]+\)\[0x[0-9a-f]+\]|\S+\[0x[0-9a-f]+\]|[0-9a-f]+-[0-9a-f]+ [r-][w-][x-][ps] .*"#
 
+    // Python ends a traceback with exactly one exception line. A chained traceback
+    // follows it only after one of the two header lines and a new `Traceback` line, so
+    // the block ends at the exception line unless such a chain follows.
     static let python = MatcherConfig(
         name: "python", destination: "",
         start: #"^Traceback \(most recent call last\):\s*$"#,
-        continuation: #"^(?:\s+(?<top_frame>File "[^"]*", line \d+, in \S+)\s*|\s+\S.*"#
-            + #"|Traceback \(most recent call last\):\s*"#
-            + #"|During handling of the above exception, another exception occurred:\s*"#
-            + #"|The above exception was the direct cause of the following exception:\s*"#
-            + #"|(?<exception>(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Warning|Interrupt|Exit"#
-            + #"|Iteration|Timeout|Failure|Fault|Abort|Denied|NotFound|Exists))(?:: (?<message>.*))?)$"#,
+        continuation: #"^(?:\s+(?<top_frame>File "[^"]*", line \d+, in \S+)\s*|\s+\S.*)$"#,
+        end: #"^(?<exception>(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Warning|Interrupt|Exit"#
+            + #"|Iteration|Timeout|Failure|Fault|Abort|Denied|NotFound|Exists))(?:: (?<message>.*))?$"#,
+        chainHeader: #"^(?:During handling of the above exception, another exception occurred:"#
+            + #"|The above exception was the direct cause of the following exception:)\s*$"#,
         programFromPrefix: true, lastCaptureWins: true,
         literals: ["Traceback (most recent call last)"])
 
@@ -29,7 +31,7 @@ extension Presets {
         name: "java", destination: "",
         start: #"^(?:Exception in thread "(?<thread>[^"]*)" )?(?<exception>(?:[a-zA-Z_$][\w$]*\.)+"#
             + #"[A-Z][\w$]*(?:Exception|Error|Throwable))(?:: (?<message>.*))?$"#,
-        continuation: #"^\s*(?:at (?<top_frame>[\w$.<>/-]+\([^)]*\)).*|at .*|Caused by: .*"#
+        continuation: #"^\s*(?:at (?<top_frame>[\w$.<>/-]+\([^)]*\)).*|at \S+\(.*|Caused by: .*"#
             + #"|Suppressed: .*|Wrapped by: .*|\.\.\. \d+ (?:more|common frames omitted).*)$"#,
         require: #"^\s*at \S+\("#, programFromPrefix: true,
         literals: ["Exception", "Error", "Throwable"])
@@ -39,7 +41,7 @@ extension Presets {
         start: #"^(?:panic: (?<message>.*)|fatal error: (?<message>.*))$"#,
         continuation: #"^(?:\[signal (?<signal>SIG\w+)(?:: [^\]]*)?\].*|goroutine \d+ \[.*\]:.*"#
             + #"|(?<top_frame>(?!panic\(|runtime\.)[^\s:\[(][^\s:]*?)\([^()]*\)\s*"#
-            + #"|[^\s:\[(][^\s:]*?\([^()]*\)\s*|\s+\S.*|created by .*|panic: .*|\[recovered\].*"#
+            + #"|[^\s:\[(][^\s:]*?\([^()]*\)\s*|\s+\S+:\d+(?:\s.*)?|created by .*|panic: .*|\[recovered\].*"#
             + #"|exit status \d+|runtime stack:.*|\.\.\.\s*\d*\s*(?:additional )?frames? elided.*)$"#,
         require: #"^goroutine \d+ \["#, programFromPrefix: true,
         literals: ["panic: ", "fatal error: "])
@@ -52,7 +54,7 @@ extension Presets {
         start:
             #"^thread '(?<thread>[^']*)' panicked at (?:'(?<message>.*)', (?<top_frame>\S+:\d+:\d+)"#
             + #"|(?<top_frame>\S+:\d+:\d+):?)\s*$"#,
-        continuation: #"^(?:stack backtrace:|\s+\d+:\s+.*|\s+at \S.*|note: .*)$"#,
+        continuation: #"^(?:stack backtrace:|\s+\d+:\s+.*|\s+at \S.*|note: .*RUST_BACKTRACE.*)$"#,
         programFromPrefix: true, literals: ["' panicked at "])
 
     static let sanitizer = MatcherConfig(
@@ -61,8 +63,7 @@ extension Presets {
             #"^(?:==(?<pid>\d+)==\s*ERROR: (?<exception>\w+Sanitizer): (?<message>(?:(?<signal>SEGV"#
             + #"|BUS|FPE|ILL|ABRT) on unknown address)?.*)|[A-Z]+:DEADLYSIGNAL"#
             + #"|WARNING: (?<exception>ThreadSanitizer): (?<message>.*)"#
-            + #"|(?<top_frame>\S+:\d+:\d+): runtime error: (?<message>.*)"#
-            + #"|SUMMARY: (?<exception>UndefinedBehaviorSanitizer): (?<message>.*)|={10,})$"#,
+            + #"|(?<top_frame>\S+:\d+:\d+): runtime error: (?<message>.*)|={10,})$"#,
         continuation:
             #"^(?:==(?<pid>\d+)==\s*ERROR: (?<exception>\w+Sanitizer): (?<message>(?:(?<signal>"#
             + #"SEGV|BUS|FPE|ILL|ABRT) on unknown address)?.*)|={10,}|==\d+==.*"#
@@ -70,10 +71,15 @@ extension Presets {
             + #"|\w+Sanitizer.*|0x[0-9a-f]+ is .*|(?:READ|WRITE) of size .*"#
             + #"|(?:freed|previously allocated|allocated) by thread .*|Thread T\d+.*|Shadow byte.*|=>.*"#
             + #"|(?:Direct|Indirect) leak of .*|Address 0x.*|HINT: .*)$"#,
-        end: #"^(?:==\d+==ABORTING|SUMMARY: UndefinedBehaviorSanitizer: .*)$"#,
-        // A block opened by a separator line alone is not a report.
+        // LeakSanitizer prints no ABORTING line, so its leak summary ends the report.
+        // NOTE: a ThreadSanitizer report has no end line, so an indented line right after
+        // its closing `=====` line still joins the block.
+        end: #"^(?:==\d+==ABORTING|SUMMARY: UndefinedBehaviorSanitizer: .*"#
+            + #"|SUMMARY: (?:AddressSanitizer|LeakSanitizer): \d+ byte\(s\) leaked in .*)$"#,
+        // A block opened by a separator line alone is not a report. A UBSan `SUMMARY:` line
+        // ends the diagnostic before it, and one without a diagnostic starts no block.
         require: #"^(?:==\d+==\s*ERROR:|WARNING: ThreadSanitizer|\S+:\d+:\d+: runtime error:"#
-            + #"|SUMMARY: \w+Sanitizer|[A-Z]+:DEADLYSIGNAL)"#,
+            + #"|[A-Z]+:DEADLYSIGNAL)"#,
         programFromPrefix: true,
         literals: ["Sanitizer", "DEADLYSIGNAL", "runtime error: ", "=========="])
 

@@ -43,7 +43,8 @@ public struct ReportRenderer: Sendable {
         case .text:
             if text.isEmpty {
                 if spec.required {
-                    throw RenderError(parameter: spec.name, message: "rendered empty, but the form requires it")
+                    throw RenderError(
+                        parameter: spec.name, message: "rendered empty, but the form requires it")
                 }
                 return nil
             }
@@ -52,7 +53,9 @@ public struct ReportRenderer: Sendable {
             guard let option = try choose(text, spec: spec) else { return nil }
             return .string(option)
         case .multipleChoice:
-            let items = text.split(separator: ",").map { String($0).trimmed() }.filter { !$0.isEmpty }
+            let items = text.split(separator: ",").map { String($0).trimmed() }.filter {
+                !$0.isEmpty
+            }
             var options: [JSONValue] = []
             for item in items {
                 if let option = try choose(item, spec: spec), !options.contains(.string(option)) {
@@ -60,7 +63,8 @@ public struct ReportRenderer: Sendable {
                 }
             }
             if options.isEmpty && spec.required {
-                throw RenderError(parameter: spec.name, message: "rendered no option, but the form requires one")
+                throw RenderError(
+                    parameter: spec.name, message: "rendered no option, but the form requires one")
             }
             return options.isEmpty ? nil : .array(options)
         }
@@ -74,7 +78,9 @@ public struct ReportRenderer: Sendable {
         if mapped.isEmpty && !spec.required { return nil }
         throw RenderError(
             parameter: spec.name,
-            message: "'\(mapped)' is not one of the form's options \(spec.options); add it to 'map' or set a 'fallback'")
+            message:
+                "'\(mapped)' is not one of the form's options \(spec.options); add it to 'map' or set a 'fallback'"
+        )
     }
 }
 
@@ -100,7 +106,9 @@ struct TemplateContext {
         case "context":
             return (detection.contextBefore + detection.lines + detection.contextAfter)
                 .joined(separator: "\n")
-        case "source": return detection.source.hasPrefix("file:") ? String(detection.source.dropFirst(5)) : detection.source
+        case "source":
+            return detection.source.hasPrefix("file:")
+                ? String(detection.source.dropFirst(5)) : detection.source
         case "time": return TemplateContext.iso8601(microseconds: detection.timestamp)
         case "truncated": return detection.truncated ? "true" : "false"
         case "report_id": return reportID

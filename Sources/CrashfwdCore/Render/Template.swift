@@ -49,7 +49,8 @@ public struct Template: Sendable, Equatable {
             guard let close = afterOpen.firstRange(of: "}}") else {
                 throw ParseError(message: "'{{' has no matching '}}' in template '\(source)'")
             }
-            parts.append(try Template.parseVariable(String(afterOpen[..<close.lowerBound]), in: source))
+            parts.append(
+                try Template.parseVariable(String(afterOpen[..<close.lowerBound]), in: source))
             rest = afterOpen[close.upperBound...]
         }
         if !rest.isEmpty { parts.append(.literal(String(rest))) }
@@ -59,11 +60,16 @@ public struct Template: Sendable, Equatable {
     static func parseVariable(_ expression: String, in source: String) throws -> Part {
         let pieces = expression.split(separator: "|", omittingEmptySubsequences: false)
         let name = pieces[0].description.trimmed()
-        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) else {
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) })
+        else {
             throw ParseError(
-                message: "invalid variable name '\(name)' in template '\(source)': use letters, digits, '_', '-' and '.'")
+                message:
+                    "invalid variable name '\(name)' in template '\(source)': use letters, digits, '_', '-' and '.'"
+            )
         }
-        let filters = try pieces.dropFirst().map { try parseFilter($0.description.trimmed(), in: source) }
+        let filters = try pieces.dropFirst().map {
+            try parseFilter($0.description.trimmed(), in: source)
+        }
         return .variable(name: name, filters: filters)
     }
 
@@ -75,7 +81,10 @@ public struct Template: Sendable, Equatable {
         case ("default", let value?): return .defaultValue(value)
         case ("truncate", let value?):
             guard let count = Int(value), count > 0 else {
-                throw ParseError(message: "truncate needs a positive number, found '\(value)' in template '\(source)'")
+                throw ParseError(
+                    message:
+                        "truncate needs a positive number, found '\(value)' in template '\(source)'"
+                )
             }
             return .truncate(count)
         case ("lower", nil): return .lower
@@ -84,7 +93,9 @@ public struct Template: Sendable, Equatable {
         case ("oneline", nil): return .oneline
         default:
             throw ParseError(
-                message: "unknown filter '\(text)' in template '\(source)': use default: TEXT, truncate: N, lower, upper, trim or oneline")
+                message:
+                    "unknown filter '\(text)' in template '\(source)': use default: TEXT, truncate: N, lower, upper, trim or oneline"
+            )
         }
     }
 

@@ -37,18 +37,38 @@ public final class FileTailer: RecordSource {
         var device: UInt64
         var inode: UInt64
         var offset: UInt64
+        /// SHA-256 of the file's first `headLength` bytes. A file deleted and created
+        /// again can get the same inode number; a different head tells the two apart.
+        var head: String?
+        var headLength: UInt64?
+
+        /// True when `file` is the file this position was saved for.
+        func describes(_ file: TrackedFile) -> Bool {
+            guard file.device == device, file.inode == inode else { return false }
+            guard let head, let headLength else { return true }
+            return file.headDigest(length: headLength) == head
+        }
     }
+
+    /// Bytes at the start of a file that identify it together with its inode.
+    static let headBytes: UInt64 = 256
 
     public init(sources: [FileSourceConfig], stateDirectory: String, maximumLineBytes: Int = 64 << 10) throws {
         self.sources = sources
         self.positionsPath = "\(stateDirectory)/files.json"
         self.maximumLineBytes = maximumLineBytes
         inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        if inotify < 0 { throw SystemError("inotify_init1") }
+        if inotify < 0 {
+            let failure = SystemError("inotify_init1")
+            guard failure.code == EMFILE else { throw failure }
+            throw DaemonError(
+                description: "cannot create an inotify instance: this user has reached the kernel limit fs.inotify.max_user_instances; raise it (for example sysctl fs.inotify.max_user_instances=512) or stop other programs that use inotify")
+        }
         if let bytes = try FileIO.readFile(positionsPath) {
             savedPositions = (try? JSONCoding.decode([String: SavedPosition].self, from: bytes)) ?? [:]
         }
         try watchDirectories()
+        resumeRotatedFiles()
         try scan(startup: true)
     }
 
@@ -79,6 +99,43 @@ public final class FileTailer: RecordSource {
         }
     }
 
+    /// Finds files that were rotated away while crashfwd was stopped and reads them to
+    /// their end from the saved offset, so crashes written just before the rotation are not
+    /// lost. The old inode is looked for among the files of the same directory (such as
+    /// `app.log.1`); a compressed or deleted one cannot be read, and that is logged.
+    func resumeRotatedFiles() {
+        for (path, saved) in savedPositions.sorted(by: { $0.key < $1.key }) {
+            if let current = try? TrackedFile.open(path: path, offset: 0), saved.describes(current) {
+                continue
+            }
+            guard let rotated = findFile(saved, near: path) else {
+                warnings.append(Warning(path: path, message: "the file read up to offset \(saved.offset) was rotated or removed while crashfwd was stopped and cannot be found in its directory; lines written to it after that offset are not read"))
+                continue
+            }
+            rotated.lineStart = min(saved.offset, rotated.size)
+            rotated.reportedPath = path
+            rotated.rotatedAt = Clock.monotonic()
+            draining.append(rotated)
+        }
+    }
+
+    /// Opens the regular file in the directory of `path` that `saved` describes (same
+    /// device, inode and head), if there is one.
+    func findFile(_ saved: SavedPosition, near path: String) -> TrackedFile? {
+        let directory = DurableFile.parentDirectory(of: path)
+        guard let names = try? FileIO.listDirectory(directory) else { return nil }
+        for name in names {
+            var info = stat()
+            let candidate = "\(directory)/\(name)"
+            guard lstat(candidate, &info) == 0, info.st_mode & S_IFMT == S_IFREG,
+                UInt64(info.st_dev) == saved.device, UInt64(info.st_ino) == saved.inode,
+                let file = try? TrackedFile.open(path: candidate, offset: 0), saved.describes(file)
+            else { continue }
+            return file
+        }
+        return nil
+    }
+
     /// Opens files that newly match a glob and detects rotation of files already open.
     func scan(startup: Bool) throws {
         for source in sources {
@@ -96,21 +153,22 @@ public final class FileTailer: RecordSource {
             draining.append(current)  // rotated: finish the old inode first
             files[path] = nil
         }
-        let offset = startOffset(path, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), source: source, startup: startup)
         do {
-            if let file = try TrackedFile.open(path: path, offset: offset) { files[path] = file }
+            guard let file = try TrackedFile.open(path: path, offset: 0) else { return }
+            file.lineStart = startOffset(file, source: source, startup: startup)
+            files[path] = file
         } catch {
             warnings.append(Warning(path: path, message: "\(error)"))
         }
     }
 
-    /// Where to start in a file: its saved offset if it is the same inode, else the start
-    /// position from the config for files present at startup, else the first byte.
-    func startOffset(_ path: String, device: UInt64, inode: UInt64, source: FileSourceConfig, startup: Bool) -> UInt64? {
-        if let saved = savedPositions[path], saved.device == device, saved.inode == inode {
-            return saved.offset
-        }
-        if startup && savedPositions[path] == nil && source.startAt == .end { return nil }
+    /// Where to start in a file: its saved offset if it is the file the offset was saved
+    /// for, else the start position from the config for files present at startup, else
+    /// the first byte.
+    func startOffset(_ file: TrackedFile, source: FileSourceConfig, startup: Bool) -> UInt64 {
+        let saved = savedPositions[file.path]
+        if let saved, saved.describes(file) { return min(saved.offset, file.size) }
+        if startup && saved == nil && source.startAt == .end { return file.size }
         return 0
     }
 
@@ -203,7 +261,14 @@ public final class FileTailer: RecordSource {
             {
                 offset = min(offset, resume)
             }
-            positions[path] = SavedPosition(device: file.device, inode: file.inode, offset: offset)
+            let headLength = min(offset, FileTailer.headBytes)
+            let previous = savedPositions[path]
+            let head =
+                previous?.headLength == headLength && previous?.inode == file.inode
+                ? previous?.head : file.headDigest(length: headLength)
+            positions[path] = SavedPosition(
+                device: file.device, inode: file.inode, offset: offset, head: head,
+                headLength: headLength)
         }
         guard positions != savedPositions else { return }
         try DurableFile.write(try JSONCoding.encode(positions, pretty: true), to: positionsPath)

@@ -28,7 +28,10 @@ final class TrackedFile {
     deinit { close(descriptor) }
 
     var identity: String { "\(device):\(inode)" }
-    var source: String { "file:\(path)" }
+    /// The configured path that records are reported under. A file found again under its
+    /// rotated name (such as `app.log.1`) keeps the name it was read under.
+    var reportedPath: String?
+    var source: String { "file:\(reportedPath ?? path)" }
 
     /// Opens a file with O_NOFOLLOW off (log paths may be symlinks set up by the admin) and
     /// records its device and inode.
@@ -52,6 +55,16 @@ final class TrackedFile {
         return TrackedFile(
             path: path, descriptor: descriptor, device: UInt64(info.st_dev),
             inode: UInt64(info.st_ino), offset: min(offset ?? size, size))
+    }
+
+    /// Returns the SHA-256 of the first `length` bytes, or nil when fewer can be read.
+    func headDigest(length: UInt64) -> String? {
+        var bytes = [UInt8](repeating: 0, count: Int(length))
+        let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, Int(length), 0) }
+        guard count == Int(length) else { return nil }
+        var hasher = SHA256()
+        hasher.update(bytes)
+        return hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
     var size: UInt64 {
