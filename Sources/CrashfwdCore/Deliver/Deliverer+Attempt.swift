@@ -53,6 +53,12 @@ extension Deliverer {
             retryLater(
                 &report, error: ServerAnswer.describe(response), status: response.status,
                 retryAfter: retryAfter, destination: destination)
+            if response.status == 429 || retryAfter != nil {
+                let until = report.nextAttemptAt
+                shared.withLock { state in
+                    state.heldUntil[destination.name] = max(state.heldUntil[destination.name] ?? 0, until)
+                }
+            }
         case .permanent:
             keepResponse(response, in: &report)
             markDead(&report, reason: ServerAnswer.describe(response))
@@ -75,7 +81,10 @@ extension Deliverer {
         report.lastStatus = response.status
         report.updatedAt = Clock.now()
         commit(report, holdOnFailure: true)
-        shared.withLock { $0.paused[destination.name] = nil }
+        shared.withLock { state in
+            state.paused[destination.name] = nil
+            state.heldUntil[destination.name] = nil
+        }
         statistics.destinationResumed(destination.name)
         statistics.ticketCreated()
         Log.info(

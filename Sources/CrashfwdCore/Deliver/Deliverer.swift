@@ -161,7 +161,10 @@ public final class Deliverer: Sendable {
     func release(_ id: String) { _ = shared.withLock { $0.claimed.remove(id) } }
 
     func isPaused(_ destination: String) -> Bool {
-        shared.withLock { ($0.paused[destination]?.until ?? 0) > Clock.now() }
+        shared.withLock { state in
+            let until = max(state.paused[destination]?.until ?? 0, state.heldUntil[destination] ?? 0)
+            return until > Clock.now()
+        }
     }
 
     /// Waits for a rate-limit token; false when `stop()` came first.
@@ -177,11 +180,13 @@ public final class Deliverer: Sendable {
     /// Returns the earliest due time of a report that no thread has claimed, counting
     /// a paused destination's reports from the end of the pause.
     func nextWake() -> Double? {
-        let (claimed, paused) = shared.withLock { ($0.claimed, $0.paused) }
+        let (claimed, paused, held) = shared.withLock { ($0.claimed, $0.paused, $0.heldUntil) }
         var next: Double?
         for (id, entry) in queue.entries() where entry.state == .queued || entry.state == .created {
             if claimed.contains(id) { continue }
-            let due = max(entry.nextAttemptAt, paused[entry.destination]?.until ?? 0)
+            let due = max(
+                entry.nextAttemptAt, paused[entry.destination]?.until ?? 0,
+                held[entry.destination] ?? 0)
             next = min(next ?? due, due)
         }
         return next
@@ -207,6 +212,11 @@ struct DeliveryState: Sendable {
     var claimed: Set<String> = []
     /// Destinations paused after a 401, 403 or 404.
     var paused: [String: Pause] = [:]
+    /// Destinations that answered 429, or a 5xx with `Retry-After`, with the Unix time
+    /// before which none of their reports is sent. Holding every report, and not only the
+    /// one that got the answer, lets a fleet back off together instead of each device
+    /// going on at its own rate limit.
+    var heldUntil: [String: Double] = [:]
     /// Report states that could not be written, by id. Each is written before anything
     /// else happens to its report, so a created ticket is never sent again.
     var unwritten: [String: Report] = [:]
