@@ -18,7 +18,7 @@ mkdir -p "$directory"
 if [ ! -f "$log" ]; then
     python3 "$here/bench/generate-log.py" "$size" "$seed" "$log"
 fi
-(cd "$here" && swift build -c release --product crashfwd >/dev/null)
+(cd "$here" && swift build -c release --static-swift-stdlib --product crashfwd >/dev/null)
 crashfwd="$here/.build/release/crashfwd"
 
 now() { date +%s.%N; }

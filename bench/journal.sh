@@ -3,7 +3,7 @@
 # `journalctl --file=... -o export > /dev/null` on a generated journal file.
 #
 # usage: bench/journal.sh [ENTRIES] [RUNS]   (defaults: 500000 entries, 5 runs)
-# Needs systemd-journal-remote and a release build (swift build -c release).
+# Needs systemd-journal-remote and a release build (make release).
 set -euo pipefail
 
 entries=${1:-500000}
@@ -13,7 +13,7 @@ crashfwd="$root/.build/release/crashfwd"
 work=$(mktemp -d /tmp/crashfwd-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-[ -x "$crashfwd" ] || { echo "missing $crashfwd: run swift build -c release" >&2; exit 1; }
+[ -x "$crashfwd" ] || { echo "missing $crashfwd: run make release" >&2; exit 1; }
 
 # One entry in 100,000 is a coredump; a few percent are kernel or err-level lines, the rest
 # are ordinary info lines, roughly the mix of a busy device.

@@ -108,7 +108,7 @@ run_section "idle cost" "$bench/idle.sh"
 run_section "crash storm" "$bench/storm.sh"
 run_section "restart with backlog" "$bench/backlog.sh"
 run_section "fleet power-on" "$bench/fleet.sh"
-# Last, because bench/detect.sh runs `swift build -c release` itself.
+# bench/detect.sh builds the release binary itself, with the same flags as make release.
 run_section "detection throughput" "$bench/detection.sh"
 total_seconds=$((SECONDS - total_started))
 

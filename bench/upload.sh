@@ -10,8 +10,8 @@ set -eu
 SIZE_MB=${1:-1024}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${CRASHFWD_BIN_DIR:-}" ]; then
-    (cd "$ROOT" && swift build -c release --product crashfwd >/dev/null && swift build -c release --product centercode-sandbox >/dev/null)
-    CRASHFWD_BIN_DIR=$(cd "$ROOT" && swift build -c release --show-bin-path)
+    (cd "$ROOT" && swift build -c release --static-swift-stdlib --product crashfwd >/dev/null && swift build -c release --static-swift-stdlib --product centercode-sandbox >/dev/null)
+    CRASHFWD_BIN_DIR=$(cd "$ROOT" && swift build -c release --static-swift-stdlib --show-bin-path)
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/crashfwd-upload-bench.XXXXXX")
 SANDBOX_PID=""
