@@ -142,6 +142,34 @@ import Testing
         #expect(files == ["core.app.7.zst"])
     }
 
+    /// SIGTERM while a core is being uploaded: the daemon stops within the unit's stop
+    /// timeout, keeps the attachment pending, and uploads it once after the restart.
+    @Test func sigtermDuringUploadKeepsAttachment() throws {
+        let harness = try AttachHarness()
+        let core = "\(harness.allowedDirectory)/core.app.11.zst"
+        try AttachHarness.writeRandomFile(core, size: 4 * 1024 * 1024)
+        try harness.sandbox.setFaults(
+            #"[{"method": "POST", "pathContains": "/fileElements/coreDump", "times": 1, "action": "delay", "delayMs": 5000}]"#
+        )
+        try harness.start()
+        try harness.crash(core: core)
+        try harness.waitUntil("the core upload to start") {
+            try harness.sandbox.requests().contains { $0.path.contains("/fileElements/coreDump") }
+                || harness.daemonLog.contains("attachment upload started")
+        }
+
+        let stopStarted = Date()
+        harness.stop()
+        #expect(Date().timeIntervalSince(stopStarted) < 60)
+        #expect(try harness.reportStates() == ["created"], "\(harness.daemonLog)")
+
+        try harness.start()
+        let ticket = try harness.waitForTicket(attachments: 2)
+        let cores = ticket.attachments.filter { $0.element == "coreDump" }
+        #expect(cores.count == 1)
+        #expect(cores.first?.sha256 == (try HTTPClient.sha256(ofFile: core)))
+    }
+
     @Test func queuedCopySentAfterOriginalDeleted() throws {
         let harness = try AttachHarness()
         let core = "\(harness.allowedDirectory)/core.app.9.zst"
