@@ -17,9 +17,12 @@ public struct AttachmentStager {
     let config: AttachConfig
     let specs: [String: [AttachmentSpec]]
     let attachmentsDirectory: String
+    /// The followed journal, which a journal detection's excerpt is read from.
+    let journal: JournalConfig
 
     public init(config: Config) {
         self.config = config.attach
+        self.journal = config.journal ?? JournalConfig()
         self.specs = Dictionary(
             config.matchers.map { ($0.name, $0.attachments) },
             uniquingKeysWith: { first, _ in first })
@@ -155,21 +158,15 @@ public struct AttachmentStager {
         }
     }
 
-    /// Writes the block and its context lines, gzip-compressed.
-    ///
-    /// TODO: for a journal detection, read the entries of the same unit and boot in a
-    /// window around the crash from the journal; until then the excerpt holds the
-    /// detection's own context lines for both kinds of source.
+    /// Writes the excerpt, gzip-compressed: for a journal detection the entries of the same
+    /// unit and boot around the crash, for a log file detection the block and its context
+    /// lines.
     func stageExcerpt(_ detection: Detection, element: String, directory: String, index: Int)
         -> Attachment
     {
-        var lines = [
-            "# crashfwd log excerpt", "# source: \(detection.source)",
-            "# matcher: \(detection.matcher)",
-            "# first line at: \(detection.timestamp) us since the Unix epoch",
-        ]
-        lines += detection.contextBefore + detection.lines + detection.contextAfter
-        if detection.truncated { lines.append("# the block was cut short by a line or byte limit") }
+        let lines =
+            detection.journalFields.isEmpty
+            ? fileExcerptLines(detection) : journalExcerptLines(detection)
         let text = Redactor.shared.redact(lines.joined(separator: "\n") + "\n")
         let fileName = "\(detection.matcher)-excerpt.log.gz"
         let target = "\(directory)/\(index)-\(fileName)"
@@ -182,6 +179,39 @@ public struct AttachmentStager {
             return .skipped(
                 element: element, kind: .excerpt, origin: detection.source,
                 reason: "cannot write the excerpt: \(error)")
+        }
+    }
+
+    func fileExcerptLines(_ detection: Detection) -> [String] {
+        var lines = [
+            "# crashfwd log excerpt", "# source: \(detection.source)",
+            "# matcher: \(detection.matcher)",
+            "# first line at: \(detection.timestamp) us since the Unix epoch",
+        ]
+        lines += detection.contextBefore + detection.lines + detection.contextAfter
+        if detection.truncated { lines.append("# the block was cut short by a line or byte limit") }
+        return lines
+    }
+
+    /// Reads the journal entries around the crash. When the journal cannot be read, the
+    /// excerpt contains the detection's own lines and the error, so the ticket still shows it.
+    func journalExcerptLines(_ detection: Detection) -> [String] {
+        let excerpt = JournalExcerpt(
+            location: journal.location, window: config.journalExcerptWindow,
+            maximumFieldBytes: journal.maxFieldBytes)
+        do {
+            return try excerpt.lines(
+                for: detection.journalFields, crashTime: detection.timestamp,
+                detectionTime: Clock.microseconds())
+        } catch {
+            Log.warning(
+                "failed to read the journal excerpt; attaching the crash entry alone",
+                [
+                    "MATCHER": detection.matcher,
+                    "JOURNAL": JournalReader.describe(journal.location), "ERROR": "\(error)",
+                ])
+            return ["# cannot read the journal entries around the crash: \(error)"]
+                + fileExcerptLines(detection)
         }
     }
 

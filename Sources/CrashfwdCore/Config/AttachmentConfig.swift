@@ -9,6 +9,8 @@ public struct AttachConfig: Sendable {
     public var maximumFileBytes: UInt64 = AttachConfig.maximumAllowedFileBytes
     /// Upload rate cap in bytes per second; 0 means no cap.
     public var maximumUploadSpeed: UInt64 = 0
+    /// Seconds before a journal crash whose entries of the same unit go into its excerpt.
+    public var journalExcerptWindow: Double = 300
 
     public init() {}
 }
@@ -58,6 +60,8 @@ extension AttachConfig {
             config.maximumUploadSpeed = readSize(
                 &section, "max_upload_speed", default: 0, range: 0...UInt64(Int64.max),
                 problems: problems)
+            config.journalExcerptWindow = section.seconds(
+                "journal_excerpt_window", default: config.journalExcerptWindow)
             section.reportUnknownKeys()
         }
         config.check(matchers, node: reader.value("attach") ?? reader.node, problems: problems)

@@ -32,12 +32,22 @@ enum JournalChange {
 /// stay on one thread at a time.
 final class JournalReader {
     private var handle: OpaquePointer?
-    /// The inotify descriptor from `sd_journal_get_fd`, owned by the handle.
+    /// The inotify descriptor from `sd_journal_get_fd`, owned by the handle, or -1 when the
+    /// reader was opened without watching for changes.
     let descriptor: Int32
 
-    init(location: JournalLocation) throws {
+    /// Opens the journal.
+    ///
+    /// - Parameter watchForChanges: installs inotify watches and returns their descriptor in
+    ///   `descriptor`. A reader that only reads once, such as the one for an excerpt, passes
+    ///   false and saves the watches.
+    init(location: JournalLocation, watchForChanges: Bool = true) throws {
         let opened = try JournalReader.open(location)
         handle = opened
+        guard watchForChanges else {
+            descriptor = -1
+            return
+        }
         // sd_journal_get_fd installs the inotify watches. Calling it right after opening means
         // no file created between opening and the first read goes unnoticed.
         let descriptor = sd_journal_get_fd(opened)
@@ -108,6 +118,12 @@ final class JournalReader {
 
     func addDisjunction() throws {
         _ = try call("sd_journal_add_disjunction") { sd_journal_add_disjunction($0) }
+    }
+
+    /// ANDs the matches added so far with the ones added next, so `A, disjunction, B,
+    /// conjunction, C` selects `(A OR B) AND C`.
+    func addConjunction() throws {
+        _ = try call("sd_journal_add_conjunction") { sd_journal_add_conjunction($0) }
     }
 
     /// Bounds how many bytes of a compressed field are decompressed.
