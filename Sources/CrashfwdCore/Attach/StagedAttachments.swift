@@ -59,6 +59,10 @@ struct StagedAttachments: AttachmentEvicting {
     /// The report is written first. A crash between the two steps leaves files that the
     /// next check evicts again, while the reverse order would leave pending attachments
     /// whose files are gone, which the uploader then records as failed.
+    ///
+    /// NOTE: `crashfwd queue` requests are applied without a claim, so a retry applied at the
+    /// same moment can write back the pending states. Those attachments then fail because
+    /// their staged copy is missing, and the report still finishes.
     func evict(reportID: String) -> Int {
         do {
             var report = try queue.load(reportID)
