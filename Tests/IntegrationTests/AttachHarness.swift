@@ -25,9 +25,12 @@ final class AttachHarness {
     deinit { stop() }
 
     /// Returns a config whose `segfault` matcher attaches the core named by the
-    /// `coredump_filename` capture and a log excerpt.
-    func config(maxFileBytes: String?) -> String {
+    /// `coredump_filename` capture and a log excerpt. `delivery` replaces the lines of the
+    /// `delivery:` section.
+    func config(maxFileBytes: String?, delivery: [String]? = nil) -> String {
         let limit = maxFileBytes.map { "\n  max_file_bytes: \($0)" } ?? ""
+        let deliveryLines = (delivery ?? ["initial_backoff: 100ms", "maximum_backoff: 500ms"])
+            .map { "  \($0)" }.joined(separator: "\n")
         return """
             state_directory: \(stateDirectory)
             log_level: debug
@@ -37,8 +40,7 @@ final class AttachHarness {
             attach:
               allowed_directories: [\(allowedDirectory)]\(limit)
             delivery:
-              initial_backoff: 100ms
-              maximum_backoff: 500ms
+            \(deliveryLines)
             detect:
               destination: sandbox
               matchers:
@@ -65,9 +67,9 @@ final class AttachHarness {
     }
 
     /// Starts crashfwd and waits until it follows the log file.
-    func start(maxFileBytes: String? = nil) throws {
+    func start(maxFileBytes: String? = nil, delivery: [String]? = nil) throws {
         let configPath = directory.file("crashfwd.yaml")
-        try Data(config(maxFileBytes: maxFileBytes).utf8).write(
+        try Data(config(maxFileBytes: maxFileBytes, delivery: delivery).utf8).write(
             to: URL(fileURLWithPath: configPath))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Binaries.path("crashfwd"))
@@ -103,11 +105,11 @@ final class AttachHarness {
         try handle.close()
     }
 
-    /// Appends two context lines and a segfault line that names `core`.
-    func crash(core: String) throws {
+    /// Appends two context lines and a segfault line of process `pid` that names `core`.
+    func crash(core: String, pid: Int = 42) throws {
         try appendLog([
-            "app[42]: loading scene", "app[42]: rendering frame 7",
-            "app[42]: segfault, core \(core)",
+            "app[\(pid)]: loading scene", "app[\(pid)]: rendering frame 7",
+            "app[\(pid)]: segfault, core \(core)",
         ])
     }
 

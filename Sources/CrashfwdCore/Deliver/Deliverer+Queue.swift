@@ -125,12 +125,15 @@ extension Deliverer {
         if due { enforceLimits() }
     }
 
-    /// Drops reports beyond the `delivery:` limits (see `ReportQueue.enforce`), logging and
-    /// counting each. Reports with a request in flight are kept.
+    /// Drops staged attachments, then reports, beyond the `delivery:` limits (see
+    /// `ReportQueue.enforce`), logging and counting each. Reports with a request in flight
+    /// are kept, and so are their staged files.
     public func enforceLimits() {
-        // TODO: pass the attachment store once it implements `AttachmentEvicting`.
+        let attachments = StagedAttachments(
+            queue: queue, statistics: statistics, claim: { self.claim($0) },
+            release: { self.release($0) })
         let evicted = queue.enforce(
-            settings.limits, now: Clock.now(), keep: claimedIDs, attachments: nil)
+            settings.limits, now: Clock.now(), keep: claimedIDs, attachments: attachments)
         for eviction in evicted {
             AttachmentStore.removeStaged(reportID: eviction.id, stateDirectory: queue.directory)
             statistics.reportEvicted(reason: eviction.reason.rawValue)

@@ -13,9 +13,7 @@ public struct QueueLimits: Sendable, Equatable {
 }
 
 /// Storage of attachments that the queue limits may shrink before they drop reports.
-///
-/// TODO: the attachment store implements this; until it does, `maximum_bytes` counts
-/// report files only.
+/// `StagedAttachments` implements it for the files under `STATE/attachments/`.
 public protocol AttachmentEvicting: Sendable {
     /// Bytes used by all stored attachments.
     func storedBytes() -> Int
