@@ -73,8 +73,11 @@ struct Options {
 
     /// Parses `--config`, `--log-level`, `--json`, the listed boolean flags and positional
     /// arguments. Returns nil after printing the error.
-    static func parse(_ arguments: [String], command: String, flags allowed: Set<String> = [], help: String) -> Options? {
-        var options = Options(configPath: Config.currentEnvironment()["CRASHFWD_CONFIG"] ?? defaultConfigPath)
+    static func parse(
+        _ arguments: [String], command: String, flags allowed: Set<String> = [], help: String
+    ) -> Options? {
+        var options = Options(
+            configPath: Config.currentEnvironment()["CRASHFWD_CONFIG"] ?? defaultConfigPath)
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -92,7 +95,9 @@ struct Options {
                     options.configPath = value
                 } else {
                     guard let level = LogLevel(name: value) else {
-                        printError("crashfwd \(command): invalid log level '\(value)'; use debug, info, notice, warning or error")
+                        printError(
+                            "crashfwd \(command): invalid log level '\(value)'; use debug, info, notice, warning or error"
+                        )
                         return nil
                     }
                     options.logLevel = level
@@ -120,7 +125,9 @@ struct Options {
         do {
             return try Config.load(path: configPath)
         } catch let errors as ConfigErrors {
-            printError("crashfwd \(command): the config has \(errors.problems.filter { $0.severity == .error }.count) problem(s):\n\(errors)")
+            printError(
+                "crashfwd \(command): the config has \(errors.problems.filter { $0.severity == .error }.count) problem(s):\n\(errors)"
+            )
         } catch {
             printError("crashfwd \(command): cannot load config: \(error)")
         }

@@ -95,7 +95,8 @@ enum QueueCommand {
         }
         for file in queue.unreadable {
             printError(
-                "crashfwd queue: cannot read \(queue.reportsDirectory)/\(file.file): \(file.reason); the daemon moves it to \(queue.quarantineDirectory) when it starts")
+                "crashfwd queue: cannot read \(queue.reportsDirectory)/\(file.file): \(file.reason); the daemon moves it to \(queue.quarantineDirectory) when it starts"
+            )
         }
         if json { return printJSON(rows) }
         if rows.isEmpty {
@@ -146,7 +147,9 @@ enum QueueCommand {
             )
         }
         for attachment in report.attachments {
-            print("  attachment:   \(attachment.element)/\(attachment.fileName.isEmpty ? "-" : attachment.fileName) \(attachment.state.rawValue), \(attachment.bytesSent) of \(attachment.size) bytes sent, \(attachment.attempts) attempt(s)\(attachment.lastError.map { ": \($0)" } ?? "")")
+            print(
+                "  attachment:   \(attachment.element)/\(attachment.fileName.isEmpty ? "-" : attachment.fileName) \(attachment.state.rawValue), \(attachment.bytesSent) of \(attachment.size) bytes sent, \(attachment.attempts) attempt(s)\(attachment.lastError.map { ": \($0)" } ?? "")"
+            )
         }
         print("  body:         \(report.body ?? "(not rendered)")")
         print("  block:")
@@ -200,7 +203,8 @@ struct Changer {
             // only the daemon's log.
             if request.action == .retry && report.state == .done {
                 printError(
-                    "crashfwd queue retry: report \(id) is already done (feedback id \(report.feedbackID ?? "-")); nothing to retry")
+                    "crashfwd queue retry: report \(id) is already done (feedback id \(report.feedbackID ?? "-")); nothing to retry"
+                )
                 return 1
             }
         }

@@ -40,11 +40,15 @@ enum CheckConfigCommand {
         """
 
     static func run(_ arguments: [String]) -> Int32 {
-        guard let options = Options.parse(arguments, command: "check-config", help: help) else { return 2 }
+        guard let options = Options.parse(arguments, command: "check-config", help: help) else {
+            return 2
+        }
         do {
             let config = try Config.load(path: options.configPath)
             for warning in config.warnings { print(warning.description) }
-            print("\(options.configPath): OK (\(config.destinations.count) destination(s), \(config.matchers.count) matcher(s), \(config.files.count) file source(s))")
+            print(
+                "\(options.configPath): OK (\(config.destinations.count) destination(s), \(config.matchers.count) matcher(s), \(config.files.count) file source(s))"
+            )
             return 0
         } catch let errors as ConfigErrors {
             for problem in errors.problems { print(problem.description) }

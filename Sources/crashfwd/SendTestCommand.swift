@@ -16,7 +16,9 @@ enum SendTestCommand {
         Log.configure(level: options.logLevel ?? .warning)
         let name = options.positional.first ?? config.destinations.keys.sorted().first ?? ""
         guard let destination = config.destinations[name] else {
-            printError("crashfwd send-test: unknown destination '\(name)'; known: \(config.destinations.keys.sorted().joined(separator: ", "))")
+            printError(
+                "crashfwd send-test: unknown destination '\(name)'; known: \(config.destinations.keys.sorted().joined(separator: ", "))"
+            )
             return 2
         }
         let detection = Detection(
@@ -34,10 +36,14 @@ enum SendTestCommand {
             let client = try HTTPClient(options: TransportOptions(destination: destination))
             let response = try client.postJSON(url: destination.createURL, body: body)
             guard RetryPolicy.classify(status: response.status) == .success else {
-                printError("crashfwd send-test: the server answered HTTP \(response.status): \(Redactor.shared.redact(response.bodyText))")
+                printError(
+                    "crashfwd send-test: the server answered HTTP \(response.status): \(Redactor.shared.redact(response.bodyText))"
+                )
                 return 1
             }
-            print("Test ticket created in '\(name)' (HTTP \(response.status)): \(Redactor.shared.redact(response.bodyText))")
+            print(
+                "Test ticket created in '\(name)' (HTTP \(response.status)): \(Redactor.shared.redact(response.bodyText))"
+            )
             return 0
         } catch {
             printError("crashfwd send-test: \(Redactor.shared.redact("\(error)"))")

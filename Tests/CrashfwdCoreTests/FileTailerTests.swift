@@ -16,7 +16,8 @@ import Testing
                 buffer.baseAddress.map { mkdtemp($0) != nil } ?? false
             }
             guard created else { throw SystemError("mkdtemp") }
-            directory = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            directory = String(
+                decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             try FileIO.makeDirectory(state)
         }
 
@@ -28,8 +29,12 @@ import Testing
             close(descriptor)
         }
 
-        func tailer(startAt: FileSourceConfig.StartPosition = .beginning, path: String? = nil) throws -> FileTailer {
-            try FileTailer(sources: [FileSourceConfig(path: path ?? log, startAt: startAt)], stateDirectory: state)
+        func tailer(startAt: FileSourceConfig.StartPosition = .beginning, path: String? = nil)
+            throws -> FileTailer
+        {
+            try FileTailer(
+                sources: [FileSourceConfig(path: path ?? log, startAt: startAt)],
+                stateDirectory: state)
         }
     }
 
@@ -112,7 +117,8 @@ import Testing
 
         let tailer = try fixture.tailer()
         let records = try tailer.read(limit: 1000)
-        #expect(records.map(\.text) == ["written before the rotation", "first line of the new file"])
+        #expect(
+            records.map(\.text) == ["written before the rotation", "first line of the new file"])
         #expect(records.allSatisfy { $0.source == "file:\(fixture.log)" })
     }
 
@@ -142,7 +148,10 @@ import Testing
         fixture.append("new\n")
         let tailer = try fixture.tailer()
         #expect(try texts(tailer) == ["new"])
-        #expect(tailer.warnings.contains { $0.message.contains("rotated or removed while crashfwd was stopped") })
+        #expect(
+            tailer.warnings.contains {
+                $0.message.contains("rotated or removed while crashfwd was stopped")
+            })
     }
 
     @Test func savedPositionStopsAtPendingBlock() throws {

@@ -115,7 +115,9 @@ import Testing
                 Set(object.keys).isSubset(of: ["summary", "description"]),
                 "\(name): keys \(object.keys)")
             let values = object.values.compactMap(\.text).joined(separator: "\n")
-            #expect(!values.contains("expanded-hostname"), "\(name): a template in the line was expanded")
+            #expect(
+                !values.contains("expanded-hostname"),
+                "\(name): a template in the line was expanded")
             #expect(!values.contains("TOKEN=abc"), "\(name): COREDUMP_ENVIRON was rendered")
             #expect(
                 !values.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{0}" },

@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct TemplateTests {
     @Test func substitutesVariablesAndFilters() throws {
-        let template = try Template("{{program}} died ({{signal | default: unknown}}) {{message | truncate: 5 | upper}}")
+        let template = try Template(
+            "{{program}} died ({{signal | default: unknown}}) {{message | truncate: 5 | upper}}")
         let values = ["program": "camd", "message": "segmentation fault"]
         #expect(template.render { values[$0] } == "camd died (unknown) SEGME")
         #expect(template.variables == ["program", "signal", "message"])
@@ -23,7 +24,8 @@ import Testing
 }
 
 @Suite struct ReportRendererTests {
-    static let device = DeviceFacts(hostname: "rig01", machineID: "m", bootID: "b", kernel: "6.1", os: "Debian")
+    static let device = DeviceFacts(
+        hostname: "rig01", machineID: "m", bootID: "b", kernel: "6.1", os: "Debian")
 
     static func destination(_ parameters: [ParameterSpec]) -> DestinationConfig {
         DestinationConfig(
@@ -46,13 +48,16 @@ import Testing
         required: true)
 
     @Test func mapsChoiceToExactOption() throws {
-        let renderer = ReportRenderer(destination: Self.destination([Self.severity]), device: Self.device)
-        let body = try renderer.parameters(for: Self.detection(["signal": "SIGSEGV"]), reportID: "r")
+        let renderer = ReportRenderer(
+            destination: Self.destination([Self.severity]), device: Self.device)
+        let body = try renderer.parameters(
+            for: Self.detection(["signal": "SIGSEGV"]), reportID: "r")
         #expect(body["severity"] == .string("Critical"))
     }
 
     @Test func rejectsValueOutsideOptions() throws {
-        let renderer = ReportRenderer(destination: Self.destination([Self.severity]), device: Self.device)
+        let renderer = ReportRenderer(
+            destination: Self.destination([Self.severity]), device: Self.device)
         let error = #expect(throws: RenderError.self) {
             try renderer.parameters(for: Self.detection(["signal": "SIGBUS"]), reportID: "r")
         }
@@ -69,7 +74,8 @@ import Testing
     }
 
     @Test func choiceMatchIsCaseSensitive() throws {
-        let renderer = ReportRenderer(destination: Self.destination([Self.severity]), device: Self.device)
+        let renderer = ReportRenderer(
+            destination: Self.destination([Self.severity]), device: Self.device)
         #expect(throws: RenderError.self) {
             try renderer.parameters(for: Self.detection(["signal": "critical"]), reportID: "r")
         }
@@ -85,7 +91,8 @@ import Testing
     }
 
     @Test func requiredEmptyTextFails() throws {
-        let spec = ParameterSpec(name: "summary", template: try Template("{{program}}"), required: true)
+        let spec = ParameterSpec(
+            name: "summary", template: try Template("{{program}}"), required: true)
         let renderer = ReportRenderer(destination: Self.destination([spec]), device: Self.device)
         #expect(throws: RenderError.self) {
             try renderer.parameters(for: Self.detection([:]), reportID: "r")
@@ -95,16 +102,23 @@ import Testing
     @Test func deviceJournalAndBuiltinVariables() throws {
         let spec = ParameterSpec(
             name: "description",
-            template: try Template("{{device.hostname}}|{{journal.COREDUMP_EXE}}|{{line}}|{{context}}|{{source}}|{{time}}"))
+            template: try Template(
+                "{{device.hostname}}|{{journal.COREDUMP_EXE}}|{{line}}|{{context}}|{{source}}|{{time}}"
+            ))
         let renderer = ReportRenderer(destination: Self.destination([spec]), device: Self.device)
         let body = try renderer.parameters(for: Self.detection([:]), reportID: "r")
-        #expect(body["description"] == .string("rig01|/usr/bin/camd|line one|before\nline one\nline two|/var/log/app.log|2023-11-14T22:13:20Z"))
+        #expect(
+            body["description"]
+                == .string(
+                    "rig01|/usr/bin/camd|line one|before\nline one\nline two|/var/log/app.log|2023-11-14T22:13:20Z"
+                ))
     }
 
     @Test func bodyEscapesCapturedText() throws {
         let spec = ParameterSpec(name: "summary", template: try Template("{{message}}"))
         let renderer = ReportRenderer(destination: Self.destination([spec]), device: Self.device)
-        let body = try renderer.body(for: Self.detection(["message": "a\"b\n\u{1}c"]), reportID: "r")
+        let body = try renderer.body(
+            for: Self.detection(["message": "a\"b\n\u{1}c"]), reportID: "r")
         #expect(String(decoding: body, as: UTF8.self) == #"{"summary":"a\"b\n\u0001c"}"#)
     }
 }

@@ -22,7 +22,8 @@ struct EndToEndTests {
         #expect(tickets[0].parameter("summary") == "camera-daemon crashed with SIGSEGV")
         #expect(tickets[0].parameter("severity") == "Critical")
         #expect(tickets[0].parameter("submitter") == "qa-bot@example.com")
-        #expect(tickets[0].parameter("description")?.contains("camera-daemon[4101]: segfault") == true)
+        #expect(
+            tickets[0].parameter("description")?.contains("camera-daemon[4101]: segfault") == true)
         #expect(tickets[1].parameter("summary") == "media-indexer crashed with SIGSEGV")
         #expect(crashfwd.stop() == 0)
     }
@@ -37,7 +38,9 @@ struct EndToEndTests {
         ])
         // A crash line after the ordinary ones proves the ordinary ones were read.
         try crashfwd.append([CrashfwdProcess.segfaultLine(pid: 4201)])
-        try waitUntil("the crash after the ordinary lines is ticketed") { try sandbox.tickets().count >= 1 }
+        try waitUntil("the crash after the ordinary lines is ticketed") {
+            try sandbox.tickets().count >= 1
+        }
         crashfwd.stop()
         #expect(try sandbox.tickets().count == 1)
         #expect(try sandbox.tickets().first?.parameter("description")?.contains("[4201]") == true)
@@ -51,7 +54,9 @@ struct EndToEndTests {
         try waitUntil("the first ticket exists") { try sandbox.tickets().count == 1 }
         #expect(crashfwd.stop() == 0)
 
-        try crashfwd.append([CrashfwdProcess.segfaultLine(pid: 5002), CrashfwdProcess.segfaultLine(pid: 5003)])
+        try crashfwd.append([
+            CrashfwdProcess.segfaultLine(pid: 5002), CrashfwdProcess.segfaultLine(pid: 5003),
+        ])
         try crashfwd.start()
         try waitUntil("three tickets exist") { try sandbox.tickets().count >= 3 }
         crashfwd.stop()
@@ -69,12 +74,16 @@ struct EndToEndTests {
         try crashfwd.start()
         sandbox.stop()
         try crashfwd.append([CrashfwdProcess.segfaultLine(pid: 6001)])
-        try waitUntil("a delivery attempt fails") { crashfwd.log.contains("delivery failed, will retry") }
+        try waitUntil("a delivery attempt fails") {
+            crashfwd.log.contains("delivery failed, will retry")
+        }
         let listing = try crashfwd.command(["queue", "list", "--json"])
         #expect(listing.output.contains("\"state\" : \"queued\""))
 
         try sandbox.restart()
-        try waitUntil("the queued report is delivered after the outage") { try sandbox.tickets().count == 1 }
+        try waitUntil("the queued report is delivered after the outage") {
+            try sandbox.tickets().count == 1
+        }
         crashfwd.stop()
         #expect(try sandbox.tickets().first?.parameter("description")?.contains("[6001]") == true)
     }
@@ -82,11 +91,14 @@ struct EndToEndTests {
     @Test func rejectedSubmitterIsNotRetried() throws {
         let sandbox = try SandboxServer()
         let config = CrashfwdProcess.config(sandbox: sandbox)
-            .replacingOccurrences(of: "submitter: qa-bot@example.com", with: "submitter: stranger@example.com")
+            .replacingOccurrences(
+                of: "submitter: qa-bot@example.com", with: "submitter: stranger@example.com")
         let crashfwd = try CrashfwdProcess(config: config)
         try crashfwd.start()
         try crashfwd.append([CrashfwdProcess.segfaultLine(pid: 7001)])
-        try waitUntil("the report is rejected") { crashfwd.log.contains("report rejected by the server") }
+        try waitUntil("the report is rejected") {
+            crashfwd.log.contains("report rejected by the server")
+        }
         // Give a retrying client time to try again; none of these requests may follow.
         usleep(800_000)
         crashfwd.stop()
@@ -112,10 +124,13 @@ struct EndToEndTests {
         crashfwd.stop()
 
         #expect(!crashfwd.log.contains(SandboxServer.defaultAPIKey))
-        let stateFiles = FileManager.default.enumerator(atPath: crashfwd.stateDirectory)?
+        let stateFiles =
+            FileManager.default.enumerator(atPath: crashfwd.stateDirectory)?
             .compactMap { $0 as? String } ?? []
         for file in stateFiles {
-            let text = (try? String(contentsOfFile: "\(crashfwd.stateDirectory)/\(file)", encoding: .utf8)) ?? ""
+            let text =
+                (try? String(contentsOfFile: "\(crashfwd.stateDirectory)/\(file)", encoding: .utf8))
+                ?? ""
             #expect(!text.contains(SandboxServer.defaultAPIKey), "API key found in \(file)")
         }
     }

@@ -9,7 +9,9 @@ import Testing
         let config = CrashfwdProcess.config(sandbox: sandbox)
             .replacingOccurrences(
                 of: "detect:\n  destination: sandbox\n",
-                with: "detect:\n  destination: sandbox\n  folding: {window: 3s, summary: true, max_tickets_per_hour: 100}\n")
+                with:
+                    "detect:\n  destination: sandbox\n  folding: {window: 3s, summary: true, max_tickets_per_hour: 100}\n"
+            )
             .replacingOccurrences(
                 of: "description: \"{{context}}\"",
                 with: "description: \"{{context}} repeats={{occurrences | default: none}}\"")

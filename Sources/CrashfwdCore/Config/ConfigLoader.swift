@@ -17,13 +17,17 @@ extension Config {
                 throw ConfigErrors(problems: [
                     ConfigProblem(
                         file: path, line: 0, column: 0, key: "",
-                        message: "config file not found; pass --config PATH or create it from config/crashfwd.yaml")
+                        message:
+                            "config file not found; pass --config PATH or create it from config/crashfwd.yaml"
+                    )
                 ])
             }
             text = contents
         } catch let error as SystemError {
             throw ConfigErrors(problems: [
-                ConfigProblem(file: path, line: 0, column: 0, key: "", message: "cannot read config: \(error)")
+                ConfigProblem(
+                    file: path, line: 0, column: 0, key: "", message: "cannot read config: \(error)"
+                )
             ])
         }
         return try parse(text, file: path, environment: environment, problems: problems)
@@ -43,7 +47,8 @@ extension Config {
         do {
             guard let parsed = try YAMLParser.parse(text, file: file) else {
                 throw ConfigErrors(problems: [
-                    ConfigProblem(file: file, line: 1, column: 1, key: "", message: "config file is empty")
+                    ConfigProblem(
+                        file: file, line: 1, column: 1, key: "", message: "config file is empty")
                 ])
             }
             root = parsed
@@ -70,34 +75,44 @@ extension Config {
     {
         let problems = reader.problems
         let stateDirectory =
-            reader.string("state_directory") ?? environment["STATE_DIRECTORY"] ?? "/var/lib/crashfwd"
+            reader.string("state_directory") ?? environment["STATE_DIRECTORY"]
+            ?? "/var/lib/crashfwd"
         if !stateDirectory.hasPrefix("/") {
             problems.add(
                 reader.value("state_directory") ?? reader.node, "state_directory",
-                "'\(stateDirectory)' is relative, so the daemon and 'crashfwd queue' would use different folders depending on where they start; use an absolute path")
+                "'\(stateDirectory)' is relative, so the daemon and 'crashfwd queue' would use different folders depending on where they start; use an absolute path"
+            )
         }
         let levelName = reader.string("log_level") ?? "info"
         let level = LogLevel(name: levelName)
         if level == nil, let node = reader.value("log_level") {
-            problems.add(node, "log_level", "invalid level '\(levelName)': use debug, info, notice, warning or error")
+            problems.add(
+                node, "log_level",
+                "invalid level '\(levelName)': use debug, info, notice, warning or error")
         }
 
         var destinations: [String: DestinationConfig] = [:]
         if var section = reader.mapping("destinations") {
             for name in section.keys {
                 guard let node = section.value(name) else { continue }
-                let context = DestinationReader(file: file, environment: environment, problems: problems)
-                if let destination = context.read(node, name: name) { destinations[name] = destination }
+                let context = DestinationReader(
+                    file: file, environment: environment, problems: problems)
+                if let destination = context.read(node, name: name) {
+                    destinations[name] = destination
+                }
             }
         }
         if destinations.isEmpty {
-            problems.add(reader.node, "destinations", "missing; name at least one Centercode External Source")
+            problems.add(
+                reader.node, "destinations", "missing; name at least one Centercode External Source"
+            )
         }
 
         var files: [FileSourceConfig] = []
         var watch = reader.mapping("watch")
         for (index, node) in (watch?.list("files") ?? []).enumerated() {
-            if let source = readFileSource(node, path: "watch.files[\(index)]", problems: problems) {
+            if let source = readFileSource(node, path: "watch.files[\(index)]", problems: problems)
+            {
                 files.append(source)
             }
         }
@@ -110,8 +125,10 @@ extension Config {
         watch?.reportUnknownKeys()
 
         var detect = reader.mapping("detect")
-        let (matchers, folding) = DetectSectionReader(destinations: destinations, problems: problems)
-            .read(&detect)
+        let (matchers, folding) = DetectSectionReader(
+            destinations: destinations, problems: problems
+        )
+        .read(&detect)
         detect?.reportUnknownKeys()
 
         var delivery = DeliveryConfig()
@@ -123,10 +140,12 @@ extension Config {
         var config = Config(
             file: file, stateDirectory: stateDirectory, logLevel: level ?? .info, files: files,
             journal: journal, matchers: matchers, destinations: destinations, delivery: delivery,
-            warnings: [], serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory),
+            warnings: [],
+            serviceSection: ServiceConfig.read(&reader, stateDirectory: stateDirectory),
             attach: AttachConfig.read(&reader, matchers: matchers, problems: problems),
             folding: folding)
-        config.redaction = RedactionConfig.read(&reader, destinations: destinations, problems: problems)
+        config.redaction = RedactionConfig.read(
+            &reader, destinations: destinations, problems: problems)
         config.maximumLineBytes = maximumLineBytes
         TemplateChecker(config: config, problems: problems).check()
         return config
@@ -184,12 +203,19 @@ extension Config {
             problems.add(node, "\(path).path", "'\(filePath)' is relative; use an absolute path")
         }
         var info = stat()
-        if !Glob(filePath).hasWildcards, stat(filePath, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-            problems.add(node, "\(path).path", "'\(filePath)' is a directory; name the files in it with a glob such as '\(filePath)/*.log'")
+        if !Glob(filePath).hasWildcards, stat(filePath, &info) == 0,
+            info.st_mode & S_IFMT == S_IFDIR
+        {
+            problems.add(
+                node, "\(path).path",
+                "'\(filePath)' is a directory; name the files in it with a glob such as '\(filePath)/*.log'"
+            )
         }
         let startName = reader.string("start_at") ?? "end"
         guard let start = FileSourceConfig.StartPosition(rawValue: startName) else {
-            problems.add(reader.value("start_at"), "\(path).start_at", "invalid value '\(startName)': use end or beginning")
+            problems.add(
+                reader.value("start_at"), "\(path).start_at",
+                "invalid value '\(startName)': use end or beginning")
             return nil
         }
         return FileSourceConfig(path: filePath, startAt: start)

@@ -14,7 +14,8 @@ struct MappingReader {
         self.problems = problems
         guard case .mapping(let pairs) = node.value else {
             if !node.isNull {
-                problems.add(node, path, "expected a mapping of keys to values, found \(node.kindName)")
+                problems.add(
+                    node, path, "expected a mapping of keys to values, found \(node.kindName)")
                 return nil
             }
             self.pairs = []
@@ -58,7 +59,8 @@ struct MappingReader {
         guard let number = Int(text), range.contains(number) else {
             problems.add(
                 node, keyPath(key),
-                "invalid value '\(text)': expected a whole number from \(range.lowerBound) to \(range.upperBound)")
+                "invalid value '\(text)': expected a whole number from \(range.lowerBound) to \(range.upperBound)"
+            )
             return fallback
         }
         return number
@@ -81,7 +83,8 @@ struct MappingReader {
         guard let seconds = parseDuration(text), seconds >= minimum else {
             problems.add(
                 node, keyPath(key),
-                "invalid duration '\(text)': expected a number with an optional unit ms, s, m, h or d (at least \(minimum) s)")
+                "invalid duration '\(text)': expected a number with an optional unit ms, s, m, h or d (at least \(minimum) s)"
+            )
             return fallback
         }
         return seconds
@@ -113,7 +116,9 @@ struct MappingReader {
                 if case .scalar(let text, _) = item.value {
                     result.append(text)
                 } else {
-                    problems.add(item, "\(keyPath(key))[\(index)]", "expected a text value, found \(item.kindName)")
+                    problems.add(
+                        item, "\(keyPath(key))[\(index)]",
+                        "expected a text value, found \(item.kindName)")
                 }
             }
             return result
@@ -126,7 +131,9 @@ struct MappingReader {
     mutating func stringMap(_ key: String) -> [(key: String, value: String)]? {
         guard let node = value(key), !node.isNull else { return nil }
         guard case .mapping(let pairs) = node.value else {
-            problems.add(node, keyPath(key), "expected a mapping of names to text values, found \(node.kindName)")
+            problems.add(
+                node, keyPath(key),
+                "expected a mapping of names to text values, found \(node.kindName)")
             return nil
         }
         var result: [(key: String, value: String)] = []
@@ -162,7 +169,9 @@ struct MappingReader {
         for pair in pairs {
             guard case .scalar(let name, _) = pair.key.value else { continue }
             if !used.contains(name) {
-                problems.add(pair.key, keyPath(name), "unknown key; check its spelling against the documented keys")
+                problems.add(
+                    pair.key, keyPath(name),
+                    "unknown key; check its spelling against the documented keys")
             }
         }
     }

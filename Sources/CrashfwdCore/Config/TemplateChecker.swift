@@ -14,7 +14,8 @@ struct TemplateChecker {
             let known = TemplateVariables.names(for: matcher, folding: config.folding)
             for parameter in destination.parameters {
                 let key = "destinations.\(destination.name).parameters.\(parameter.name)"
-                for name in parameter.template.variables where !TemplateVariables.isKnown(name, known) {
+                for name in parameter.template.variables
+                where !TemplateVariables.isKnown(name, known) {
                     let id = "\(key)\n\(name)"
                     if missing[id] == nil {
                         order.append(id)
@@ -27,10 +28,12 @@ struct TemplateChecker {
         for id in order {
             guard let entry = missing[id], let first = entry.matchers.first else { continue }
             let parts = id.split(separator: "\n", maxSplits: 1).map(String.init)
-            let others = entry.matchers.count > 1 ? " and \(entry.matchers.count - 1) more matcher(s)" : ""
+            let others =
+                entry.matchers.count > 1 ? " and \(entry.matchers.count - 1) more matcher(s)" : ""
             problems.add(
                 entry.node, parts[0],
-                "template variable '\(parts[1])' is not defined for matcher '\(first)'\(others); '\(first)' has: \(entry.known.sorted().joined(separator: ", ")), device.*, journal.*")
+                "template variable '\(parts[1])' is not defined for matcher '\(first)'\(others); '\(first)' has: \(entry.known.sorted().joined(separator: ", ")), device.*, journal.*"
+            )
         }
     }
 }

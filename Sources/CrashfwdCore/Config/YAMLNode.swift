@@ -81,7 +81,8 @@ public enum YAMLParser {
 private struct TreeBuilder {
     enum Open {
         case sequence([YAMLNode], YAMLNode, anchor: String?)
-        case mapping([(key: YAMLNode, value: YAMLNode)], pendingKey: YAMLNode?, YAMLNode, anchor: String?)
+        case mapping(
+            [(key: YAMLNode, value: YAMLNode)], pendingKey: YAMLNode?, YAMLNode, anchor: String?)
     }
 
     let file: String
@@ -101,7 +102,8 @@ private struct TreeBuilder {
             let text = String(
                 decoding: UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)),
                 as: UTF8.self)
-            let quoted = scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE
+            let quoted =
+                scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE
                 || scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE
                 || scalar.style == YAML_LITERAL_SCALAR_STYLE
                 || scalar.style == YAML_FOLDED_SCALAR_STYLE
@@ -151,7 +153,9 @@ private struct TreeBuilder {
             if let firstLine = firstLines[name] {
                 throw YAMLSyntaxError(
                     file: file, line: pair.key.line, column: pair.key.column,
-                    problem: "duplicate key '\(name)' (first defined on line \(firstLine)); merge the two or remove one")
+                    problem:
+                        "duplicate key '\(name)' (first defined on line \(firstLine)); merge the two or remove one"
+                )
             }
             firstLines[name] = pair.key.line
         }

@@ -51,7 +51,8 @@ public final class Daemon {
         let statistics = Statistics()
         self.statistics = statistics
         try FileIO.makeDirectory(config.stateDirectory)
-        guard let lock = try StateLock.acquire(stateDirectory: config.stateDirectory, waitSeconds: 10)
+        guard
+            let lock = try StateLock.acquire(stateDirectory: config.stateDirectory, waitSeconds: 10)
         else {
             throw DaemonError(
                 description:
@@ -61,9 +62,12 @@ public final class Daemon {
         stateLock = lock
         queue = try ReportQueue(stateDirectory: config.stateDirectory)
         for moved in queue.quarantined {
-            Log.error("unreadable report file moved to quarantine", ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
+            Log.error(
+                "unreadable report file moved to quarantine",
+                ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
         }
-        let components = try Daemon.makeComponents(config: config, queue: queue, statistics: statistics)
+        let components = try Daemon.makeComponents(
+            config: config, queue: queue, statistics: statistics)
         detector = components.detector
         folder = components.folder
         renderers = components.renderers
@@ -79,22 +83,29 @@ public final class Daemon {
     {
         AttachmentUploader.configure(config.attach)
         let device = DeviceFacts.current()
-        let renderers = config.destinations.mapValues { ReportRenderer(destination: $0, device: device) }
+        let renderers = config.destinations.mapValues {
+            ReportRenderer(destination: $0, device: device)
+        }
         let detector = try Detector(matchers: config.matchers)
         let folder = CrashFolder(config: config.folding, stateDirectory: config.stateDirectory)
         if let problem = folder.loadProblem {
-            Log.warning("crash-loop folding state is unreadable; folding starts empty", ["ERROR": problem])
+            Log.warning(
+                "crash-loop folding state is unreadable; folding starts empty", ["ERROR": problem])
         }
-        let tailer = try FileTailer(sources: config.files, stateDirectory: config.stateDirectory, maximumLineBytes: config.maximumLineBytes)
+        let tailer = try FileTailer(
+            sources: config.files, stateDirectory: config.stateDirectory,
+            maximumLineBytes: config.maximumLineBytes)
         var sources: [RecordSource] = [tailer]
         if let journal = config.journal, journal.enabled {
-            sources.append(try JournalSource(config: journal, stateDirectory: config.stateDirectory))
+            sources.append(
+                try JournalSource(config: journal, stateDirectory: config.stateDirectory))
         }
         let deliverer = try Deliverer(
             queue: queue, destinations: config.destinations, settings: config.delivery,
             statistics: statistics)
         return Components(
-            detector: detector, folder: folder, renderers: renderers, tailer: tailer, sources: sources,
+            detector: detector, folder: folder, renderers: renderers, tailer: tailer,
+            sources: sources,
             deliverer: deliverer)
     }
 
@@ -104,15 +115,24 @@ public final class Daemon {
         // The API key stays in memory for the life of the process and Swift strings cannot
         // be wiped, so a core dump of crashfwd itself would contain it.
         if crashfwd_disable_core_dumps() != 0 {
-            Log.warning("cannot turn off core dumps of crashfwd; a crash of it could write the API key to disk", ["ERROR": "\(SystemError("prctl"))"])
+            Log.warning(
+                "cannot turn off core dumps of crashfwd; a crash of it could write the API key to disk",
+                ["ERROR": "\(SystemError("prctl"))"])
         }
         let signals = try SignalSet()
         try startDelivery()
         logWarnings()
-        Log.info("crashfwd started", ["CONFIG": config.file, "STATE_DIRECTORY": config.stateDirectory, "FILES": config.files.map(\.path).joined(separator: ","), "REPORTS_PENDING": "\(queue.count(in: .queued) + queue.count(in: .created))"], id: MessageID.started)
+        Log.info(
+            "crashfwd started",
+            [
+                "CONFIG": config.file, "STATE_DIRECTORY": config.stateDirectory,
+                "FILES": config.files.map(\.path).joined(separator: ","),
+                "REPORTS_PENDING": "\(queue.count(in: .queued) + queue.count(in: .created))",
+            ], id: MessageID.started)
         let notifier = ServiceNotifier(now: Clock.monotonic())
         let publisher = StatusPublisher(
-            service: config.service, reportsDirectory: queue.reportsDirectory, statistics: statistics)
+            service: config.service, reportsDirectory: queue.reportsDirectory,
+            statistics: statistics)
         let status = makeStatusReport(startedAt: publisher.startedAt)
         publisher.update(status, now: Clock.monotonic(), notifier: notifier)
         notifier.ready(status: status.statusLine)
@@ -126,13 +146,16 @@ public final class Daemon {
                 if signal == SIGHUP {
                     try reload(notifier: notifier)
                 } else {
-                    Log.info("stopping", ["SIGNAL": signal == SIGINT ? "SIGINT" : "SIGTERM"], id: MessageID.stopping)
+                    Log.info(
+                        "stopping", ["SIGNAL": signal == SIGINT ? "SIGINT" : "SIGTERM"],
+                        id: MessageID.stopping)
                     running = false
                 }
             }
             step(now: Clock.monotonic())
             let now = Clock.monotonic()
-            publisher.update(makeStatusReport(startedAt: publisher.startedAt), now: now, notifier: notifier)
+            publisher.update(
+                makeStatusReport(startedAt: publisher.startedAt), now: now, notifier: notifier)
         }
 
         notifier.stopping()
@@ -162,7 +185,9 @@ public final class Daemon {
     /// next deadline: a detector flush, a watchdog ping, a deferred status write or the
     /// retry of unsaved reports. With no deadline and no event it sleeps without limit.
     func waitForInput(signals: SignalSet, notifier: ServiceNotifier, publisher: StatusPublisher) {
-        var descriptors = sources.map { pollfd(fd: $0.pollDescriptor, events: Int16(POLLIN), revents: 0) }
+        var descriptors = sources.map {
+            pollfd(fd: $0.pollDescriptor, events: Int16(POLLIN), revents: 0)
+        }
         descriptors.append(pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0))
         for descriptor in publisher.pollDescriptors {
             descriptors.append(pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0))
@@ -215,11 +240,18 @@ public final class Daemon {
             foldingChanged = true
             if folder.admit(detection, now: Clock.now()) == .folded {
                 statistics.crashFolded()
-                Log.debug("crash folded into its crash loop", ["MATCHER": detection.matcher, "FINGERPRINT": detection.fingerprint])
+                Log.debug(
+                    "crash folded into its crash loop",
+                    ["MATCHER": detection.matcher, "FINGERPRINT": detection.fingerprint])
                 continue
             }
             let report = makeReport(detection)
-            Log.info("crash detected", ["REPORT_ID": report.id, "MATCHER": detection.matcher, "SOURCE": detection.source, "FINGERPRINT": detection.fingerprint], id: MessageID.crashDetected)
+            Log.info(
+                "crash detected",
+                [
+                    "REPORT_ID": report.id, "MATCHER": detection.matcher,
+                    "SOURCE": detection.source, "FINGERPRINT": detection.fingerprint,
+                ], id: MessageID.crashDetected)
             store(report)
         }
     }
@@ -229,19 +261,25 @@ public final class Daemon {
     func makeReport(_ detection: Detection) -> Report {
         let detection = config.redaction.scrubber.scrub(detection)
         let id = detection.reportID
-        var report = Report(id: id, destination: detection.destination, detection: detection, body: nil, now: Clock.now())
-        report.attachments = AttachmentStager(config: config).stage(detection, reportID: id, queue: queue)
+        var report = Report(
+            id: id, destination: detection.destination, detection: detection, body: nil,
+            now: Clock.now())
+        report.attachments = AttachmentStager(config: config).stage(
+            detection, reportID: id, queue: queue)
         guard let renderer = renderers[detection.destination] else {
             report.state = .dead
             report.lastError = "destination '\(detection.destination)' is not configured"
             return report
         }
         do {
-            report.body = String(decoding: try renderer.body(for: detection, reportID: id), as: UTF8.self)
+            report.body = String(
+                decoding: try renderer.body(for: detection, reportID: id), as: UTF8.self)
         } catch {
             report.state = .dead
             report.lastError = "cannot render the ticket: \(error)"
-            Log.error("cannot render ticket; the report is kept as dead, fix the parameter and run 'crashfwd queue retry ID'", ["REPORT_ID": id, "ERROR": "\(error)"], id: MessageID.reportDead)
+            Log.error(
+                "cannot render ticket; the report is kept as dead, fix the parameter and run 'crashfwd queue retry ID'",
+                ["REPORT_ID": id, "ERROR": "\(error)"], id: MessageID.reportDead)
         }
         return report
     }
@@ -256,12 +294,16 @@ public final class Daemon {
                 Log.debug("crash already queued or delivered; skipped", ["REPORT_ID": report.id])
             }
         } catch {
-            Log.error("cannot write report to the queue; keeping it in memory and retrying", ["REPORT_ID": report.id, "ERROR": "\(error)"])
+            Log.error(
+                "cannot write report to the queue; keeping it in memory and retrying",
+                ["REPORT_ID": report.id, "ERROR": "\(error)"])
             unsaved.append(report)
             if unsaved.count > Daemon.maximumUnsaved {
                 let dropped = unsaved.removeFirst()
                 statistics.unsavedDropped()
-                Log.error("in-memory report buffer is full; dropping the oldest unsaved report", ["REPORT_ID": dropped.id, "LIMIT": "\(Daemon.maximumUnsaved)"])
+                Log.error(
+                    "in-memory report buffer is full; dropping the oldest unsaved report",
+                    ["REPORT_ID": dropped.id, "LIMIT": "\(Daemon.maximumUnsaved)"])
             }
         }
     }
@@ -271,7 +313,9 @@ public final class Daemon {
         let pending = unsaved
         unsaved.removeAll()
         for report in pending { store(report) }
-        if unsaved.isEmpty { Log.info("queued the reports kept in memory", ["COUNT": "\(pending.count)"]) }
+        if unsaved.isEmpty {
+            Log.info("queued the reports kept in memory", ["COUNT": "\(pending.count)"])
+        }
     }
 
     /// Queues the summary reports of crash-loop windows that have closed.
@@ -281,7 +325,12 @@ public final class Daemon {
         foldingChanged = true
         for summary in summaries {
             let report = makeReport(summary)
-            Log.info("crash loop summary", ["REPORT_ID": report.id, "FINGERPRINT": summary.fingerprint, "OCCURRENCES": summary.captures["occurrences"] ?? ""], id: MessageID.crashDetected)
+            Log.info(
+                "crash loop summary",
+                [
+                    "REPORT_ID": report.id, "FINGERPRINT": summary.fingerprint,
+                    "OCCURRENCES": summary.captures["occurrences"] ?? "",
+                ], id: MessageID.crashDetected)
             store(report)
         }
     }
@@ -294,7 +343,9 @@ public final class Daemon {
                 try folder.save()
                 foldingChanged = false
             } catch {
-                Log.error("cannot save the crash-loop folding state; positions are not saved either", ["ERROR": "\(error)"])
+                Log.error(
+                    "cannot save the crash-loop folding state; positions are not saved either",
+                    ["ERROR": "\(error)"])
                 return
             }
         }
@@ -302,7 +353,9 @@ public final class Daemon {
             do {
                 try source.savePositions(oldestPending: detector.oldestPendingPosition(source:))
             } catch {
-                Log.error("cannot save source positions; they are saved again on the next change", ["ERROR": "\(error)"])
+                Log.error(
+                    "cannot save source positions; they are saved again on the next change",
+                    ["ERROR": "\(error)"])
             }
         }
     }

@@ -26,7 +26,9 @@ final class SignalSet {
     func take() -> [Int32] {
         var signals: [Int32] = []
         var info = signalfd_siginfo()
-        while Glibc.read(descriptor, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
+        while Glibc.read(descriptor, &info, MemoryLayout<signalfd_siginfo>.size)
+            == MemoryLayout<signalfd_siginfo>.size
+        {
             signals.append(Int32(info.ssi_signo))
         }
         return signals

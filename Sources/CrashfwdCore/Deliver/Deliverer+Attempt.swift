@@ -56,7 +56,8 @@ extension Deliverer {
             if response.status == 429 || retryAfter != nil {
                 let until = report.nextAttemptAt
                 shared.withLock { state in
-                    state.heldUntil[destination.name] = max(state.heldUntil[destination.name] ?? 0, until)
+                    state.heldUntil[destination.name] = max(
+                        state.heldUntil[destination.name] ?? 0, until)
                 }
             }
         case .permanent:

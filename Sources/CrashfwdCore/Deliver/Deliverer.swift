@@ -162,7 +162,8 @@ public final class Deliverer: Sendable {
 
     func isPaused(_ destination: String) -> Bool {
         shared.withLock { state in
-            let until = max(state.paused[destination]?.until ?? 0, state.heldUntil[destination] ?? 0)
+            let until = max(
+                state.paused[destination]?.until ?? 0, state.heldUntil[destination] ?? 0)
             return until > Clock.now()
         }
     }

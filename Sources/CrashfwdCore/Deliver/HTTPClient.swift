@@ -86,12 +86,15 @@ public final class HTTPClient {
         crashfwd_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headers)
         crashfwd_curl_setopt_long(handle, CURLOPT_POST, 1)
         crashfwd_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-        return try body.withUnsafeBytes { (buffer) -> HTTPResponse in
-            // COPYPOSTFIELDS copies the bytes, so the buffer need not outlive this call.
+        // COPYPOSTFIELDS copies the bytes, so the buffer need not outlive this call. An
+        // empty body still needs a valid pointer, hence the one-byte array.
+        let bytes = body.isEmpty ? [0] : body
+        bytes.withUnsafeBytes { buffer in
             crashfwd_curl_setopt_pointer(
-                handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
-            return try perform(url: url)
+                handle, CURLOPT_COPYPOSTFIELDS,
+                UnsafeMutableRawPointer(mutating: buffer.baseAddress))
         }
+        return try perform(url: url)
     }
 
     /// Performs the request prepared on the handle, collecting status, headers and body.
@@ -116,9 +119,12 @@ public final class HTTPClient {
             return code
         }
         guard result == CURLE_OK else {
-            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let detail = String(
+                decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) },
+                as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
-            throw TransportError(code: Int(result.rawValue), message: message, url: Redactor.shared.redact(url))
+            throw TransportError(
+                code: Int(result.rawValue), message: message, url: Redactor.shared.redact(url))
         }
         var status = 0
         crashfwd_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -132,19 +138,23 @@ public final class HTTPClient {
         crashfwd_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         crashfwd_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
         crashfwd_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
-        crashfwd_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
+        crashfwd_curl_setopt_long(
+            handle, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
         crashfwd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         crashfwd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         crashfwd_curl_setopt_long(handle, CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
         crashfwd_curl_setopt_string(handle, CURLOPT_USERAGENT, "crashfwd/\(CrashfwdVersion.string)")
-        if let caFile = options.caFile { crashfwd_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
+        if let caFile = options.caFile {
+            crashfwd_curl_setopt_string(handle, CURLOPT_CAINFO, caFile)
+        }
         if let certificate = options.clientCertificate {
             crashfwd_curl_setopt_string(handle, CURLOPT_SSLCERT, certificate)
         }
         if let key = options.clientKey { crashfwd_curl_setopt_string(handle, CURLOPT_SSLKEY, key) }
         if let proxy = options.proxy { crashfwd_curl_setopt_string(handle, CURLOPT_PROXY, proxy) }
         if options.maximumUploadSpeed > 0 {
-            crashfwd_curl_setopt_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(options.maximumUploadSpeed))
+            crashfwd_curl_setopt_off(
+                handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(options.maximumUploadSpeed))
         }
     }
 }
@@ -156,7 +166,8 @@ final class ResponseCollector {
 }
 
 private func collectBody(
-    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
+    _ context: UnsafeMutableRawPointer?
 ) -> Int {
     guard let data, let context else { return 0 }
     let collector = Unmanaged<ResponseCollector>.fromOpaque(context).takeUnretainedValue()
@@ -170,7 +181,8 @@ private func collectBody(
 }
 
 private func collectHeader(
-    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int,
+    _ context: UnsafeMutableRawPointer?
 ) -> Int {
     guard let data, let context else { return 0 }
     let collector = Unmanaged<ResponseCollector>.fromOpaque(context).takeUnretainedValue()
@@ -205,14 +217,18 @@ extension HTTPClient {
         // curl_mime_free on return, after curl_easy_reset so the handle no longer refers
         // to it. Its parts belong to it and are freed with it.
         guard let mime = curl_mime_init(handle) else {
-            throw TransportError(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_mime_init failed", url: Redactor.shared.redact(url))
+            throw TransportError(
+                code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_mime_init failed",
+                url: Redactor.shared.redact(url))
         }
         defer {
             curl_easy_reset(handle)
             curl_mime_free(mime)
         }
 
-        try addFilePart(to: mime, partName: partName, filePath: filePath, fileName: fileName, contentType: contentType, url: url)
+        try addFilePart(
+            to: mime, partName: partName, filePath: filePath, fileName: fileName,
+            contentType: contentType, url: url)
         let headers = curl_slist_append(nil, "Accept: application/json")
         defer { curl_slist_free_all(headers) }
         let relay = Unmanaged.passRetained(ProgressRelay(progress))
@@ -223,12 +239,16 @@ extension HTTPClient {
             crashfwd_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headers)
             crashfwd_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, 0)
             crashfwd_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
-            crashfwd_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(stallTimeout.rounded(.up))))
+            crashfwd_curl_setopt_long(
+                handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(stallTimeout.rounded(.up))))
             if maximumSpeed > 0 {
-                crashfwd_curl_setopt_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(min(maximumSpeed, UInt64(Int64.max))))
+                crashfwd_curl_setopt_off(
+                    handle, CURLOPT_MAX_SEND_SPEED_LARGE,
+                    curl_off_t(min(maximumSpeed, UInt64(Int64.max))))
             }
             // libcurl's 64 KiB default makes one read and one send per 64 KiB.
-            crashfwd_curl_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, HTTPClient.uploadBufferBytes)
+            crashfwd_curl_setopt_long(
+                handle, CURLOPT_UPLOAD_BUFFERSIZE, HTTPClient.uploadBufferBytes)
             crashfwd_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
             crashfwd_curl_setopt_xferinfo_function(handle, relayProgress)
             crashfwd_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, relay.toOpaque())
@@ -240,7 +260,9 @@ extension HTTPClient {
         contentType: String, url: String
     ) throws {
         guard let part = curl_mime_addpart(mime) else {
-            throw TransportError(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_mime_addpart failed", url: Redactor.shared.redact(url))
+            throw TransportError(
+                code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_mime_addpart failed",
+                url: Redactor.shared.redact(url))
         }
         // curl_mime_filedata opens nothing yet: curl opens and reads the file in chunks
         // while the request body is sent.
@@ -249,7 +271,11 @@ extension HTTPClient {
             curl_mime_filename(part, fileName), curl_mime_type(part, contentType),
         ]
         if let failure = results.first(where: { $0 != CURLE_OK }) {
-            throw TransportError(code: Int(failure.rawValue), message: "cannot add '\(filePath)' to the upload: \(String(cString: curl_easy_strerror(failure)))", url: Redactor.shared.redact(url))
+            throw TransportError(
+                code: Int(failure.rawValue),
+                message:
+                    "cannot add '\(filePath)' to the upload: \(String(cString: curl_easy_strerror(failure)))",
+                url: Redactor.shared.redact(url))
         }
     }
 }

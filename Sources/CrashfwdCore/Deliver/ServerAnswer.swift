@@ -14,7 +14,8 @@ struct ServerAnswer {
                 if let url = value.text { fileElements[name] = url }
             }
         }
-        feedbackID = json[idField]?.text ?? fileElements.values.lazy.compactMap(ServerAnswer.idFromURL).first
+        feedbackID =
+            json[idField]?.text ?? fileElements.values.lazy.compactMap(ServerAnswer.idFromURL).first
     }
 
     static func idFromURL(_ url: String) -> String? {

@@ -23,7 +23,9 @@ struct MappedFile {
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             Glibc.close(descriptor)
             let isDirectory = (status.st_mode & S_IFMT) == S_IFDIR
-            throw SystemError("scan (only regular files can be scanned)", path: path, code: isDirectory ? EISDIR : EINVAL)
+            throw SystemError(
+                "scan (only regular files can be scanned)", path: path,
+                code: isDirectory ? EISDIR : EINVAL)
         }
         count = Int(status.st_size)
         identity = "\(status.st_dev):\(status.st_ino)"

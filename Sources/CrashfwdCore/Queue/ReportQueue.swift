@@ -117,7 +117,8 @@ public final class ReportQueue: Sendable {
             return "field '\(path(context))' has an invalid value"
         case .keyNotFound(let key, let context):
             let parent = path(context)
-            return "field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)' is missing"
+            return
+                "field '\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)' is missing"
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             return "field '\(path(context))' has the wrong type"
         @unknown default:

@@ -31,7 +31,11 @@ public struct DeviceFacts: Sendable, Codable, Equatable {
     /// Reads the facts of this machine; a fact that cannot be read is an empty string.
     public static func current() -> DeviceFacts {
         var name = [CChar](repeating: 0, count: 256)
-        let hostname = gethostname(&name, name.count) == 0 ? String(decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        let hostname =
+            gethostname(&name, name.count) == 0
+            ? String(
+                decoding: name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) },
+                as: UTF8.self) : ""
         var system = utsname()
         let kernel =
             uname(&system) == 0
@@ -41,7 +45,8 @@ public struct DeviceFacts: Sendable, Codable, Equatable {
         return DeviceFacts(
             hostname: hostname,
             machineID: firstLine("/etc/machine-id"),
-            bootID: firstLine("/proc/sys/kernel/random/boot_id").replacingOccurrences("-", with: ""),
+            bootID: firstLine("/proc/sys/kernel/random/boot_id").replacingOccurrences(
+                "-", with: ""),
             kernel: kernel,
             os: osReleasePrettyName())
     }

@@ -10,8 +10,7 @@
 /// one, never a mix. On any error the temporary file is removed and the target is left
 /// as it was.
 public enum DurableFile {
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o640) throws
-    {
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o640) throws {
         let directory = parentDirectory(of: path)
         let temporary = "\(directory)/.\(baseName(of: path)).\(getpid()).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
@@ -37,8 +36,7 @@ public enum DurableFile {
         try syncDirectory(directory)
     }
 
-    public static func write(_ text: String, to path: String, mode: mode_t = 0o640) throws
-    {
+    public static func write(_ text: String, to path: String, mode: mode_t = 0o640) throws {
         try write(Array(text.utf8), to: path, mode: mode)
     }
 

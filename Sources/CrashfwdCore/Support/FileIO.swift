@@ -37,10 +37,11 @@ enum FileIO {
     /// Writes every byte, retrying short writes and EINTR.
     static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws
     {
+        guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
             let written = try retryingInterrupts("write", path: path) {
-                write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                write(descriptor, base + offset, bytes.count - offset)
             }
             offset += written
         }

@@ -58,13 +58,20 @@ public enum JSONValue: Codable, Sendable, Equatable {
 
 /// One encoder and decoder configuration for every JSON file and body crashfwd writes.
 public enum JSONCoding {
-    public static func encode<Value: Encodable>(_ value: Value, pretty: Bool = false) throws -> [UInt8] {
+    public static func encode<Value: Encodable>(_ value: Value, pretty: Bool = false) throws
+        -> [UInt8]
+    {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting =
+            pretty
+            ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            : [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(value))
     }
 
-    public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
+    public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws
+        -> Value
+    {
         try JSONDecoder().decode(type, from: Data(bytes))
     }
 }

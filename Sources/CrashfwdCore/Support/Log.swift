@@ -65,11 +65,14 @@ public enum Log {
         write(.debug, message, fields)
     }
 
-    public static func info(_ message: String, _ fields: [String: String] = [:], id: String? = nil) {
+    public static func info(_ message: String, _ fields: [String: String] = [:], id: String? = nil)
+    {
         write(.info, message, fields, messageID: id)
     }
 
-    public static func notice(_ message: String, _ fields: [String: String] = [:], id: String? = nil) {
+    public static func notice(
+        _ message: String, _ fields: [String: String] = [:], id: String? = nil
+    ) {
         write(.notice, message, fields, messageID: id)
     }
 
@@ -79,7 +82,8 @@ public enum Log {
         write(.warning, message, fields, messageID: id)
     }
 
-    public static func error(_ message: String, _ fields: [String: String] = [:], id: String? = nil) {
+    public static func error(_ message: String, _ fields: [String: String] = [:], id: String? = nil)
+    {
         write(.error, message, fields, messageID: id)
     }
 
@@ -130,7 +134,9 @@ public enum Log {
     static func sendToJournal(
         _ level: LogLevel, _ message: String, _ fields: [String: String], messageID: String?
     ) {
-        var entries = ["MESSAGE=\(message)", "PRIORITY=\(level.rawValue)", "SYSLOG_IDENTIFIER=crashfwd"]
+        var entries = [
+            "MESSAGE=\(message)", "PRIORITY=\(level.rawValue)", "SYSLOG_IDENTIFIER=crashfwd",
+        ]
         if let messageID { entries.append("MESSAGE_ID=\(messageID)") }
         for (key, value) in fields { entries.append("\(key)=\(value)") }
         var storage = entries.map { Array($0.utf8) }

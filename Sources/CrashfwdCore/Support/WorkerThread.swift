@@ -1,4 +1,5 @@
 import CLinux
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -15,11 +16,14 @@ public final class WorkerThread: Sendable {
     public init(_ body: @escaping @Sendable () -> Void) throws {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
-        let result = pthread_create(&thread, nil, { context in
-            let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
+        let result = pthread_create(
+            &thread, nil,
+            { context in
+                guard let context else { return nil }
+                let box = Unmanaged<Box>.fromOpaque(context).takeRetainedValue()
+                box.body()
+                return nil
+            }, box)
         guard result == 0 else {
             Unmanaged<Box>.fromOpaque(box).release()
             throw SystemError("pthread_create", code: result)
@@ -56,7 +60,8 @@ public final class WakeSignal: Sendable {
     /// Sleeps until signalled or until `timeout` seconds pass (nil waits without limit).
     public func wait(timeout: Double?) {
         var descriptors = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
-        let milliseconds = timeout.map { Int32(min(max($0 * 1000, 0), 86_400_000).rounded(.up)) } ?? -1
+        let milliseconds =
+            timeout.map { Int32(min(max($0 * 1000, 0), 86_400_000).rounded(.up)) } ?? -1
         _ = poll(&descriptors, 1, milliseconds)
         drain()
     }

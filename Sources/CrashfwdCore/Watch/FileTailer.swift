@@ -53,7 +53,9 @@ public final class FileTailer: RecordSource {
     /// Bytes at the start of a file that identify it together with its inode.
     static let headBytes: UInt64 = 256
 
-    public init(sources: [FileSourceConfig], stateDirectory: String, maximumLineBytes: Int = 64 << 10) throws {
+    public init(
+        sources: [FileSourceConfig], stateDirectory: String, maximumLineBytes: Int = 64 << 10
+    ) throws {
         self.sources = sources
         self.positionsPath = "\(stateDirectory)/files.json"
         self.maximumLineBytes = maximumLineBytes
@@ -62,10 +64,13 @@ public final class FileTailer: RecordSource {
             let failure = SystemError("inotify_init1")
             guard failure.code == EMFILE else { throw failure }
             throw DaemonError(
-                description: "cannot create an inotify instance: this user has reached the kernel limit fs.inotify.max_user_instances; raise it (for example sysctl fs.inotify.max_user_instances=512) or stop other programs that use inotify")
+                description:
+                    "cannot create an inotify instance: this user has reached the kernel limit fs.inotify.max_user_instances; raise it (for example sysctl fs.inotify.max_user_instances=512) or stop other programs that use inotify"
+            )
         }
         if let bytes = try FileIO.readFile(positionsPath) {
-            savedPositions = (try? JSONCoding.decode([String: SavedPosition].self, from: bytes)) ?? [:]
+            savedPositions =
+                (try? JSONCoding.decode([String: SavedPosition].self, from: bytes)) ?? [:]
         }
         try watchDirectories()
         resumeRotatedFiles()
@@ -85,15 +90,24 @@ public final class FileTailer: RecordSource {
     public var positions: [String: UInt64] { files.mapValues(\.lineStart) }
 
     func watchDirectories() throws {
-        let mask = UInt32(IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_DELETE | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB)
+        let mask = UInt32(
+            IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_DELETE | IN_MOVED_FROM | IN_CLOSE_WRITE
+                | IN_ATTRIB)
         var watched: Set<String> = []
         for source in sources {
             let directoryPattern = DurableFile.parentDirectory(of: source.path)
-            let directories = Glob(directoryPattern).hasWildcards ? Glob(directoryPattern).expand() : [directoryPattern]
+            let directories =
+                Glob(directoryPattern).hasWildcards
+                ? Glob(directoryPattern).expand() : [directoryPattern]
             for directory in directories where !watched.contains(directory) {
                 watched.insert(directory)
                 if inotify_add_watch(inotify, directory, mask) < 0 {
-                    warnings.append(Warning(path: directory, message: "cannot watch directory: \(SystemError("inotify_add_watch", path: directory)); files in it are not followed until crashfwd restarts"))
+                    warnings.append(
+                        Warning(
+                            path: directory,
+                            message:
+                                "cannot watch directory: \(SystemError("inotify_add_watch", path: directory)); files in it are not followed until crashfwd restarts"
+                        ))
                 }
             }
         }
@@ -105,11 +119,17 @@ public final class FileTailer: RecordSource {
     /// `app.log.1`); a compressed or deleted one cannot be read, and that is logged.
     func resumeRotatedFiles() {
         for (path, saved) in savedPositions.sorted(by: { $0.key < $1.key }) {
-            if let current = try? TrackedFile.open(path: path, offset: 0), saved.describes(current) {
+            if let current = try? TrackedFile.open(path: path, offset: 0), saved.describes(current)
+            {
                 continue
             }
             guard let rotated = findFile(saved, near: path) else {
-                warnings.append(Warning(path: path, message: "the file read up to offset \(saved.offset) was rotated or removed while crashfwd was stopped and cannot be found in its directory; lines written to it after that offset are not read"))
+                warnings.append(
+                    Warning(
+                        path: path,
+                        message:
+                            "the file read up to offset \(saved.offset) was rotated or removed while crashfwd was stopped and cannot be found in its directory; lines written to it after that offset are not read"
+                    ))
                 continue
             }
             rotated.lineStart = min(saved.offset, rotated.size)
@@ -148,7 +168,9 @@ public final class FileTailer: RecordSource {
         var info = stat()
         guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return }
         if let current = files[path] {
-            if current.device == UInt64(info.st_dev) && current.inode == UInt64(info.st_ino) { return }
+            if current.device == UInt64(info.st_dev) && current.inode == UInt64(info.st_ino) {
+                return
+            }
             current.rotatedAt = Clock.monotonic()
             draining.append(current)  // rotated: finish the old inode first
             files[path] = nil
@@ -200,7 +222,12 @@ public final class FileTailer: RecordSource {
         let size = file.size
         let readEnd = file.lineStart + UInt64(file.partial.count)
         if size < readEnd {
-            warnings.append(Warning(path: file.path, message: "file was truncated from \(readEnd) to \(size) bytes; reading it again from the start"))
+            warnings.append(
+                Warning(
+                    path: file.path,
+                    message:
+                        "file was truncated from \(readEnd) to \(size) bytes; reading it again from the start"
+                ))
             file.lineStart = 0
             file.partial.removeAll()
             file.discardingLongLine = false
@@ -229,7 +256,10 @@ public final class FileTailer: RecordSource {
         return records
     }
 
-    func appendLine(_ file: TrackedFile, _ tail: ArraySlice<UInt8>, to records: inout [LogRecord], complete: Bool) {
+    func appendLine(
+        _ file: TrackedFile, _ tail: ArraySlice<UInt8>, to records: inout [LogRecord],
+        complete: Bool
+    ) {
         let lineLength = file.partial.count + tail.count
         defer {
             file.lineStart += UInt64(lineLength + (complete ? 1 : 0))
@@ -241,15 +271,22 @@ public final class FileTailer: RecordSource {
         bytes.append(contentsOf: tail)
         var text: String
         if bytes.count > maximumLineBytes {
-            text = String(decoding: bytes.prefix(maximumLineBytes), as: UTF8.self) + " [line cut at \(maximumLineBytes) bytes]"
+            text =
+                String(decoding: bytes.prefix(maximumLineBytes), as: UTF8.self)
+                + " [line cut at \(maximumLineBytes) bytes]"
             file.discardingLongLine = !complete
         } else {
             text = String(decoding: bytes, as: UTF8.self)
         }
         if text.hasSuffix("\r") { text.removeLast() }
         sequence += 1
-        let position = RecordPosition(sequence: sequence, id: "\(file.identity):\(file.lineStart)", resume: "\(file.lineStart)")
-        records.append(LogRecord(source: file.source, stream: file.source, text: text, position: position, timestamp: Clock.microseconds()))
+        let position = RecordPosition(
+            sequence: sequence, id: "\(file.identity):\(file.lineStart)",
+            resume: "\(file.lineStart)")
+        records.append(
+            LogRecord(
+                source: file.source, stream: file.source, text: text, position: position,
+                timestamp: Clock.microseconds()))
     }
 
     public func savePositions(oldestPending: (String) -> RecordPosition?) throws {

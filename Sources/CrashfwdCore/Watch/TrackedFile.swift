@@ -60,7 +60,9 @@ final class TrackedFile {
     /// Returns the SHA-256 of the first `length` bytes, or nil when fewer can be read.
     func headDigest(length: UInt64) -> String? {
         var bytes = [UInt8](repeating: 0, count: Int(length))
-        let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, Int(length), 0) }
+        let count = bytes.withUnsafeMutableBytes {
+            pread(descriptor, $0.baseAddress, Int(length), 0)
+        }
         guard count == Int(length) else { return nil }
         var hasher = SHA256()
         hasher.update(bytes)

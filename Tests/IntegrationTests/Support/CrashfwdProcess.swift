@@ -118,7 +118,10 @@ final class CrashfwdProcess {
 
     /// A config that follows `TEST_DIR/app.log` from its start and sends to `sandbox`, with
     /// the given matchers (YAML list items, indented by four spaces) and short retry delays.
-    static func config(sandbox: SandboxServer, matchers: String = CrashfwdProcess.segfaultMatcher, extra: String = "") -> String {
+    static func config(
+        sandbox: SandboxServer, matchers: String = CrashfwdProcess.segfaultMatcher,
+        extra: String = ""
+    ) -> String {
         """
         state_directory: TEST_DIR/state
         log_level: debug
