@@ -219,8 +219,10 @@ public final class Daemon {
                 do {
                     records = try source.read(limit: Daemon.batchSize)
                 } catch {
-                    Log.error("cannot read source", ["ERROR": "\(error)"])
-                    statistics.errorOccurred("cannot read source: \(error)")
+                    Log.error(
+                        "reading a source failed; it is read again on its next event",
+                        ["ERROR": "\(error)"])
+                    statistics.errorOccurred("reading a source failed: \(error)")
                     break
                 }
                 for record in records { handle(detector.process(record, now: now)) }
@@ -256,7 +258,7 @@ public final class Daemon {
         }
     }
 
-    /// Renders the body now, so a form mismatch is reported at once; a report that cannot
+    /// Renders the body now, so a form mismatch is reported at once. A report that cannot
     /// be rendered is kept as dead with the reason, never dropped.
     func makeReport(_ detection: Detection) -> Report {
         let detection = config.redaction.scrubber.scrub(detection)

@@ -38,7 +38,7 @@ public final class FileTailer: RecordSource {
         var inode: UInt64
         var offset: UInt64
         /// SHA-256 of the file's first `headLength` bytes. A file deleted and created
-        /// again can get the same inode number; a different head tells the two apart.
+        /// again can get the same inode number, so a different head marks a different file.
         var head: String?
         var headLength: UInt64?
 
@@ -116,7 +116,7 @@ public final class FileTailer: RecordSource {
     /// Finds files that were rotated away while crashfwd was stopped and reads them to
     /// their end from the saved offset, so crashes written just before the rotation are not
     /// lost. The old inode is looked for among the files of the same directory (such as
-    /// `app.log.1`); a compressed or deleted one cannot be read, and that is logged.
+    /// `app.log.1`). A compressed or deleted one cannot be read, and a warning says so.
     func resumeRotatedFiles() {
         for (path, saved) in savedPositions.sorted(by: { $0.key < $1.key }) {
             if let current = try? TrackedFile.open(path: path, offset: 0), saved.describes(current)
@@ -184,9 +184,9 @@ public final class FileTailer: RecordSource {
         }
     }
 
-    /// Where to start in a file: its saved offset if it is the file the offset was saved
-    /// for, else the start position from the config for files present at startup, else
-    /// the first byte.
+    /// Returns where to start in a file: its saved offset if it is the file the offset was
+    /// saved for, else the start position from the config for files present at startup,
+    /// else the first byte.
     func startOffset(_ file: TrackedFile, source: FileSourceConfig, startup: Bool) -> UInt64 {
         let saved = savedPositions[file.path]
         if let saved, saved.describes(file) { return min(saved.offset, file.size) }
