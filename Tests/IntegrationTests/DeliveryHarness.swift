@@ -96,7 +96,9 @@ final class CrashfwdDaemon {
     func kill9() {
         guard let process else { return }
         self.process = nil
-        kill(process.processIdentifier, SIGKILL)
+        if process.isRunning && process.processIdentifier > 0 {
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
     }
 

@@ -101,7 +101,11 @@ final class ServiceDaemon {
         try handle.close()
     }
 
-    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    /// Sends a signal to the daemon; PID 0 would signal the test runner's process group.
+    func signal(_ number: Int32) {
+        guard process.processIdentifier > 0 else { return }
+        kill(process.processIdentifier, number)
+    }
 
     /// Sends SIGTERM and waits up to `timeout` seconds; returns the exit status or nil.
     func stop(timeout: Double = 30) -> Int32? {
