@@ -37,7 +37,7 @@ enum SendTestCommand {
             let response = try client.postJSON(url: destination.createURL, body: body)
             guard RetryPolicy.classify(status: response.status) == .success else {
                 printError(
-                    "crashfwd send-test: the server answered HTTP \(response.status): \(Redactor.shared.redact(response.bodyText))"
+                    "crashfwd send-test: the test ticket was rejected with HTTP \(response.status): \(Redactor.shared.redact(response.bodyText))"
                 )
                 return 1
             }
