@@ -50,7 +50,9 @@ public struct RetryPolicy: Sendable {
     }
 
     /// Seconds to wait before attempt number `attempt + 1`: a random delay between 0 and
-    /// `ceiling(afterAttempt:)`, but never less than the server's `Retry-After`.
+    /// `ceiling(afterAttempt:)`, added to the server's `Retry-After` when there is one. The
+    /// jitter goes on top of `Retry-After`, so devices that all got the same answer do not
+    /// all come back in the same second.
     public func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
         var generator = SystemRandomNumberGenerator()
         return delay(afterAttempt: attempt, retryAfter: retryAfter, using: &generator)
@@ -61,7 +63,7 @@ public struct RetryPolicy: Sendable {
     ) -> Double {
         let jittered = Double.random(in: 0...ceiling(afterAttempt: attempt), using: &generator)
         guard let retryAfter else { return jittered }
-        return max(retryAfter, jittered)
+        return retryAfter + jittered
     }
 
     /// Parses `Retry-After` as seconds or an HTTP date, relative to `now` (Unix seconds).
