@@ -149,25 +149,11 @@ final class CrashfwdDaemon {
 
     /// Runs `crashfwd queue ARGUMENTS --config CONFIG` and returns status, stdout, stderr.
     func queue(_ arguments: [String]) throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.path("crashfwd"))
-        process.arguments = ["queue"] + arguments + ["--config", configPath]
         var environment = ProcessInfo.processInfo.environment
         environment["CENTERCODE_API_KEY"] = apiKey
-        process.environment = environment
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: outputData, as: UTF8.self),
-            String(decoding: errorData, as: UTF8.self)
-        )
+        return try HTTPClient.run(
+            Binaries.path("crashfwd"), ["queue"] + arguments + ["--config", configPath],
+            environment: environment)
     }
 
     /// The rows of `crashfwd queue list --json`.
@@ -196,7 +182,7 @@ extension SandboxServer {
         }
     }
 
-    /// Create requests the sandbox answered with `status`.
+    /// Returns the create requests the sandbox responded to with `status`.
     func createRequests(status: Int? = nil) throws -> [SandboxRequest] {
         try requests().filter {
             $0.method == "POST" && $0.path.contains("/feedback/")
@@ -205,7 +191,7 @@ extension SandboxServer {
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `seconds` pass; returns its last value.
+/// Polls `condition` every 50 ms until it is true or `seconds` pass, and returns its last value.
 func pollUntil(seconds: Double = 30, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {

@@ -79,18 +79,28 @@ enum HTTPClient {
     }
 
     /// Runs a program to completion and returns its exit code, stdout and stderr.
-    static func run(_ executable: String, _ arguments: [String]) throws -> (Int32, String, String) {
+    /// stderr is drained on another thread, so a child that writes more than a pipe
+    /// buffer to it cannot block while stdout is read.
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil
+    ) throws -> (Int32, String, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let errorReader = DispatchGroup()
+        nonisolated(unsafe) var errorData = Data()
+        DispatchQueue.global().async(group: errorReader) {
+            errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        }
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        errorReader.wait()
         process.waitUntilExit()
         return (
             process.terminationStatus, String(decoding: outputData, as: UTF8.self),
