@@ -6,7 +6,7 @@ import CLinux
 
 /// Follows log files with inotify, surviving rotation by rename and by truncation.
 ///
-/// The tailer watches the directory of every configured glob, so it sees files that are
+/// The tailer watches the directory of every configured glob, so it is notified of files that are
 /// created, renamed into place or truncated. When a path starts to name a new inode (a
 /// rotation), the old file is read to its end first, then the new one from its start.
 /// Offsets are kept per path in `STATE/files.json` and resumed after a restart when the
@@ -116,7 +116,7 @@ public final class FileTailer: RecordSource {
     /// Finds files that were rotated away while crashfwd was stopped and reads them to
     /// their end from the saved offset, so crashes written just before the rotation are not
     /// lost. The old inode is looked for among the files of the same directory (such as
-    /// `app.log.1`). A compressed or deleted one cannot be read, and a warning says so.
+    /// `app.log.1`). A compressed or deleted one cannot be read, and a warning is logged.
     func resumeRotatedFiles() {
         for (path, saved) in savedPositions.sorted(by: { $0.key < $1.key }) {
             if let current = try? TrackedFile.open(path: path, offset: 0), saved.describes(current)
@@ -195,8 +195,7 @@ public final class FileTailer: RecordSource {
     }
 
     public func read(limit: Int) throws -> [LogRecord] {
-        drainEvents()
-        try scan(startup: false)
+        if drainEvents() { try scan(startup: false) }
         var records: [LogRecord] = []
         for file in draining {
             records += readLines(from: file, limit: limit - records.count)
@@ -213,9 +212,29 @@ public final class FileTailer: RecordSource {
         return records
     }
 
-    func drainEvents() {
+    /// Reads all pending inotify events and returns true when one of them can change
+    /// which files the globs name: a file created, moved, deleted or changed in its
+    /// attributes, or a lost event (queue overflow). Appends and truncations need no
+    /// rescan because the open files are read and checked on every call.
+    func drainEvents() -> Bool {
+        let rescanMask = UInt32(
+            IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_Q_OVERFLOW)
+        let headerSize = MemoryLayout<inotify_event>.size
+        var needsRescan = false
         var events = [UInt8](repeating: 0, count: 8192)
-        while Glibc.read(inotify, &events, events.count) > 0 {}
+        while true {
+            let count = Glibc.read(inotify, &events, events.count)
+            if count <= 0 { break }
+            var offset = 0
+            while offset + headerSize <= count {
+                let event = events.withUnsafeBytes {
+                    $0.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
+                }
+                if event.mask & rescanMask != 0 { needsRescan = true }
+                offset += headerSize + Int(event.len)
+            }
+        }
+        return needsRescan
     }
 
     func checkTruncation(_ file: TrackedFile) {
