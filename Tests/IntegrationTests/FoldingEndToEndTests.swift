@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// A crash loop through the real daemon: the first crash is ticketed at once, the repeats
-/// are counted, and one summary ticket says how many there were.
+/// are counted, and one summary ticket gives their number.
 @Suite struct FoldingEndToEndTests {
     @Test func crashLoopGivesTicketAndSummary() throws {
         let sandbox = try SandboxServer()

@@ -39,7 +39,7 @@ public struct FileSourceConfig: Sendable {
 public struct DeliveryConfig: Sendable {
     /// Seconds before the first retry; each later retry waits up to twice as long.
     public var initialBackoff: Double = 1
-    /// The longest wait between two retries, in seconds.
+    /// The maximum wait between two retries, in seconds.
     public var maximumBackoff: Double = 300
     /// Seconds after boot within which the first request goes out at a random moment, so
     /// a fleet that boots together does not send at once.

@@ -8,7 +8,7 @@ public struct DestinationConfig: Sendable {
     /// The API key, loaded from the config, a file, an environment variable or a systemd
     /// credential. It must only ever be placed in request URLs.
     public var apiKey: String
-    /// Where the key came from, for messages (never the key itself).
+    /// The origin of the key, for messages (never the key itself).
     public var apiKeyOrigin: String
     public var feedbackIDField: String
     /// Whether the External Source has a default submitter; without one `submitter` is a
@@ -30,7 +30,7 @@ public struct DestinationConfig: Sendable {
         "\(trimmedBaseURL)/api/v1/projects/\(project)/feedback/\(source)?apiKey=\(apiKey)"
     }
 
-    /// The upload URL of a file element of an existing ticket.
+    /// Returns the upload URL of a file element of an existing ticket.
     public func uploadURL(feedbackID: String, element: String) -> String {
         "\(trimmedBaseURL)/api/v1/projects/\(project)/feedbackTypes/\(source)/\(feedbackID)/fileElements/\(element)?apiKey=\(apiKey)"
     }

@@ -98,7 +98,7 @@ extension Deliverer {
             id: MessageID.ticketCreated)
         if answer.feedbackID == nil {
             Log.warning(
-                "ticket created but the answer has no feedback id; attachments cannot be uploaded",
+                "ticket created but the response has no feedback id; attachments cannot be uploaded",
                 [
                     "REPORT_ID": report.id, "ID_FIELD": destination.feedbackIDField,
                     "BODY": String(response.bodyText.prefix(200)),

@@ -213,9 +213,9 @@ struct DeliveryState: Sendable {
     var claimed: Set<String> = []
     /// Destinations paused after a 401, 403 or 404.
     var paused: [String: Pause] = [:]
-    /// Destinations that answered 429, or a 5xx with `Retry-After`, with the Unix time
+    /// Destinations that responded with 429, or a 5xx with `Retry-After`, with the Unix time
     /// before which none of their reports is sent. Holding every report, and not only the
-    /// one that got the answer, lets a fleet back off together instead of each device
+    /// one that got the response, lets a fleet back off together instead of each device
     /// going on at its own rate limit.
     var heldUntil: [String: Double] = [:]
     /// Report states that could not be written, by id. Each is written before anything

@@ -4,7 +4,7 @@ import CCurl
     import Glibc
 #endif
 
-/// An HTTP answer: status, the headers crashfwd reads, and the body (capped).
+/// An HTTP response: status, the headers crashfwd reads, and the body (capped).
 public struct HTTPResponse: Sendable {
     public var status: Int
     /// Header names lower-cased.
@@ -75,7 +75,7 @@ public final class HTTPClient {
 
     deinit { curl_easy_cleanup(handle) }
 
-    /// Posts a JSON body and returns the answer, whatever its status.
+    /// Posts a JSON body and returns the response, whatever its status.
     public func postJSON(url: String, body: [UInt8]) throws -> HTTPResponse {
         curl_easy_reset(handle)
         var headers: UnsafeMutablePointer<curl_slist>? = nil

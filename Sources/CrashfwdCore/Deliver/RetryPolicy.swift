@@ -1,6 +1,6 @@
 import FoundationEssentials
 
-/// What to do after one delivery attempt.
+/// The action after one delivery attempt.
 public enum DeliveryOutcome: Equatable, Sendable {
     /// 2xx: the server accepted the request.
     case success
@@ -14,7 +14,7 @@ public enum DeliveryOutcome: Equatable, Sendable {
     case endpointRejected
 }
 
-/// Classifies answers and computes retry delays (exponential backoff with full jitter).
+/// Classifies responses and computes retry delays (exponential backoff with full jitter).
 public struct RetryPolicy: Sendable {
     public var initialBackoff: Double
     public var maximumBackoff: Double
@@ -26,7 +26,7 @@ public struct RetryPolicy: Sendable {
         self.maximumBackoff = maximumBackoff
     }
 
-    /// Classifies an HTTP status; nil means no answer arrived (a transport error).
+    /// Classifies an HTTP status; nil means no response arrived (a transport error).
     ///
     /// Statuses outside 2xx, 4xx and 5xx are permanent because redirects are never followed
     /// and a 1xx never ends a request.
@@ -51,7 +51,7 @@ public struct RetryPolicy: Sendable {
 
     /// Seconds to wait before attempt number `attempt + 1`: a random delay between 0 and
     /// `ceiling(afterAttempt:)`, added to the server's `Retry-After` when there is one. The
-    /// jitter goes on top of `Retry-After`, so devices that all got the same answer do not
+    /// jitter goes on top of `Retry-After`, so devices that all got the same response do not
     /// all come back in the same second.
     public func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
         var generator = SystemRandomNumberGenerator()

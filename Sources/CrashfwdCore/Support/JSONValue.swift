@@ -1,6 +1,6 @@
 import FoundationEssentials
 
-/// Any JSON value, for ticket bodies and server answers whose shape is not fixed.
+/// Any JSON value, for ticket bodies and server responses whose shape is not fixed.
 public enum JSONValue: Codable, Sendable, Equatable {
     case string(String)
     case number(Double)

@@ -28,7 +28,7 @@ public struct LogRecord: Sendable {
     }
 }
 
-/// Where a record sits in its source.
+/// The position of a record in its source.
 public struct RecordPosition: Sendable, Hashable, Codable {
     /// Increases with every record a source emits in this process; orders records across
     /// streams.
@@ -36,7 +36,7 @@ public struct RecordPosition: Sendable, Hashable, Codable {
     /// A stable id for the record that does not change across restarts: for a file
     /// `DEVICE:INODE:OFFSET` of the line's first byte, for the journal the entry's cursor.
     public var id: String
-    /// Where reading resumes to see this record again: the byte offset of the line, or the
+    /// The point where reading resumes to see this record again: the byte offset of the line, or the
     /// journal cursor.
     public var resume: String
 

@@ -116,7 +116,7 @@ final class CrashfwdProcess {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// A config that follows `TEST_DIR/app.log` from its start and sends to `sandbox`, with
+    /// Returns a config that follows `TEST_DIR/app.log` from its start and sends to `sandbox`, with
     /// the given matchers (YAML list items, indented by four spaces) and short retry delays.
     static func config(
         sandbox: SandboxServer, matchers: String = CrashfwdProcess.segfaultMatcher,
@@ -163,13 +163,13 @@ final class CrashfwdProcess {
               fields: { signal: SIGSEGV }
         """
 
-    /// A kernel segfault line whose pid identifies the crash in assertions.
+    /// Returns a kernel segfault line whose pid identifies the crash in assertions.
     static func segfaultLine(program: String = "camera-daemon", pid: Int) -> String {
         "Dec  4 10:00:02 rig01 kernel: \(program)[\(pid)]: segfault at 0 ip 000055d0c0de1234 sp 00007ffd5ac0ffee error 4 in \(program)[55d0c0d00000+20000]"
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
+/// Polls `condition` every 50 ms until it is true or `timeout` seconds pass.
 func waitUntil(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
