@@ -20,6 +20,10 @@ enum CommandLineInterface {
           status         Show the running daemon's state, queue and last error
           version        Print the version
 
+        Benchmark commands (used by bench/):
+          journal-scan   Read journal files with the journal matchers and count entries
+          upload-bench   Upload one file to a loopback sandbox and report the rate
+
         Common options:
           --config PATH      Config file (default: $CRASHFWD_CONFIG or /etc/crashfwd/crashfwd.yaml)
           --log-level LEVEL  debug, info, notice, warning or error (overrides log_level)
