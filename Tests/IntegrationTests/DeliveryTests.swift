@@ -87,6 +87,35 @@ import Testing
         #expect(delay <= 4, "\(line)")
     }
 
+    @Test func overloadPacesLaterReports() throws {
+        let sandbox = try SandboxServer()
+        try sandbox.setFaults(faultRule(status: 429, times: 1, retryAfter: "0"))
+        let daemon = try CrashfwdDaemon(
+            sandbox: sandbox,
+            delivery: ["maximum_backoff": "2s", "overload_interval": "2s", "rate_limit": "0"])
+        for pid in 201...204 { try daemon.appendCrash(pid: pid) }
+        try daemon.start()
+
+        #expect(try pollUntil { try daemon.states()["done"]?.count == 4 }, "\(daemon.output)")
+        let requests = try sandbox.createRequests()
+        try #require(requests.count == 5, "\(requests)")
+        let times = try requests.map { try Self.seconds($0.time) }
+        // After the 429 the rate falls to one request per 2 s and doubles with each
+        // accepted request: the accepted requests are at least 1 s, then 0.5 s apart.
+        #expect(times[2] - times[1] >= 0.999, "\(times)")
+        #expect(times[3] - times[2] >= 0.499, "\(times)")
+        #expect(daemon.logLines(containing: "destination reported overload").count == 1)
+        #expect(try sandbox.ticketPids().sorted() == [201, 202, 203, 204])
+    }
+
+    /// Parses a sandbox request time such as `2026-12-04T10:00:00.123Z` into Unix seconds.
+    static func seconds(_ time: String) throws -> Double {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let date = try #require(formatter.date(from: time), "unreadable time \(time)")
+        return date.timeIntervalSince1970
+    }
+
     @Test(arguments: [400, 413, 422, 501])
     func permanentStatusMarksDead(status: Int) throws {
         let sandbox = try SandboxServer()

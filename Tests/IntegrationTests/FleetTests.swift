@@ -47,8 +47,9 @@ struct FleetTests {
         }
 
         // With rate_limit 1 and its token bucket's burst of 1, a daemon sends at most two
-        // requests in any one wall-clock second, 429s included, so the fleet's peak is
-        // bounded by twice its size whatever the sandbox's limit.
+        // requests in any one wall-clock second, 429s included, and fewer while a 429
+        // paces it, so the fleet's peak is bounded by twice its size whatever the
+        // sandbox's limit.
         // NOTE: the fleet-wide bound (the sandbox's limit plus a small burst) also needs
         // startup_delay, which counts from boot; bench/fleet.sh runs each daemon in a time
         // namespace to exercise it, which this test does not.

@@ -48,6 +48,10 @@ public struct DeliveryConfig: Sendable {
     public var maximumInFlight: Int = 1
     /// Requests per second over all destinations (token bucket); 0 means no limit.
     public var rateLimit: Double = 2
+    /// Seconds between requests to a destination right after it answered 429 (or a
+    /// retryable status with `Retry-After`); the rate then recovers as requests are
+    /// accepted. Capped at `maximumBackoff`.
+    public var overloadInterval: Double = 60
     /// Seconds before a destination paused by a 401, 403 or 404 is tried again; each
     /// further rejection doubles the wait, up to one hour.
     public var recheckInterval: Double = 60

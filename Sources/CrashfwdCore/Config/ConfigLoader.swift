@@ -170,6 +170,8 @@ extension Config {
             "max_in_flight", default: defaults.maximumInFlight, range: 1...8)
         delivery.rateLimit = section.number(
             "rate_limit", default: defaults.rateLimit, range: 0...1000)
+        delivery.overloadInterval = section.seconds(
+            "overload_interval", default: defaults.overloadInterval, minimum: 0.01)
         delivery.recheckInterval = section.seconds(
             "recheck_interval", default: defaults.recheckInterval, minimum: 0.1)
         readLimits(&section, into: &delivery.limits)

@@ -54,11 +54,7 @@ extension Deliverer {
                 &report, error: ServerAnswer.describe(response), status: response.status,
                 retryAfter: retryAfter, destination: destination)
             if response.status == 429 || retryAfter != nil {
-                let until = report.nextAttemptAt
-                shared.withLock { state in
-                    state.heldUntil[destination.name] = max(
-                        state.heldUntil[destination.name] ?? 0, until)
-                }
+                overloaded(destination, retryAfter: retryAfter ?? 0)
             }
         case .permanent:
             keepResponse(response, in: &report)
@@ -84,7 +80,9 @@ extension Deliverer {
         commit(report, holdOnFailure: true)
         shared.withLock { state in
             state.paused[destination.name] = nil
-            state.heldUntil[destination.name] = nil
+            if state.pacing[destination.name]?.accepted() == true {
+                state.pacing[destination.name] = nil
+            }
         }
         statistics.destinationResumed(destination.name)
         statistics.ticketCreated()
@@ -122,6 +120,30 @@ extension Deliverer {
         report.updatedAt = Clock.now()
         if commit(report, holdOnFailure: true) {
             AttachmentStore.removeStaged(reportID: report.id, stateDirectory: queue.directory)
+        }
+    }
+
+    /// Starts or restarts pacing a destination that reported overload, and logs the new
+    /// rate the first time.
+    func overloaded(_ destination: DestinationConfig, retryAfter: Double) {
+        let interval = min(settings.overloadInterval, settings.maximumBackoff)
+        let (started, holdUntil) = shared.withLock { state in
+            let started = state.pacing[destination.name] == nil
+            var pacing =
+                state.pacing[destination.name]
+                ?? OverloadPacing(rateLimit: settings.rateLimit, interval: interval)
+            pacing.overloaded(
+                now: Clock.now(), retryAfter: retryAfter, fraction: Double.random(in: 0...1))
+            state.pacing[destination.name] = pacing
+            return (started, pacing.holdUntil)
+        }
+        if started {
+            Log.warning(
+                "destination reported overload; slowing to one request per interval, then speeding up as requests are accepted",
+                [
+                    "DESTINATION": destination.name, "INTERVAL_SECONDS": format2(interval),
+                    "NEXT_REQUEST_IN_SECONDS": format2(max(0, holdUntil - Clock.now())),
+                ])
         }
     }
 

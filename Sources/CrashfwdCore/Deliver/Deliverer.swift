@@ -141,7 +141,7 @@ public final class Deliverer: Sendable {
             guard claim(id) else { continue }
             defer { release(id) }
             guard var report = try? queue.load(id), report.isPending else { continue }
-            if isPaused(report.destination) { continue }
+            guard reserveSend(to: report.destination) else { continue }
             guard waitForRateLimit() else { break }
             attempt(&report, clients: clients)
             if shared.withLock({ $0.writeFailedAt != nil }) { break }
@@ -160,11 +160,13 @@ public final class Deliverer: Sendable {
 
     func release(_ id: String) { _ = shared.withLock { $0.claimed.remove(id) } }
 
-    func isPaused(_ destination: String) -> Bool {
-        shared.withLock { state in
-            let until = max(
-                state.paused[destination]?.until ?? 0, state.heldUntil[destination] ?? 0)
-            return until > Clock.now()
+    /// Takes a send slot for one request to `destination`; false while the destination is
+    /// paused or, after an overload response, paced (see `OverloadPacing`).
+    func reserveSend(to destination: String) -> Bool {
+        let now = Clock.now()
+        return shared.withLock { state in
+            if let pause = state.paused[destination], pause.until > now { return false }
+            return state.pacing[destination]?.reserve(now: now) ?? true
         }
     }
 
@@ -179,16 +181,25 @@ public final class Deliverer: Sendable {
     }
 
     /// Returns the earliest due time of a report that no thread has claimed, counting
-    /// a paused destination's reports from the end of the pause.
+    /// a paused or paced destination's reports from its next allowed request. Stops pacing
+    /// destinations that have no pending report left, as TCP restarts slow start after an
+    /// idle period, so the next crash goes out at once.
     func nextWake() -> Double? {
-        let (claimed, paused, held) = shared.withLock { ($0.claimed, $0.paused, $0.heldUntil) }
+        let (claimed, paused, pacing) = shared.withLock { ($0.claimed, $0.paused, $0.pacing) }
         var next: Double?
+        var pending: Set<String> = []
         for (id, entry) in queue.entries() where entry.state == .queued || entry.state == .created {
+            pending.insert(entry.destination)
             if claimed.contains(id) { continue }
             let due = max(
                 entry.nextAttemptAt, paused[entry.destination]?.until ?? 0,
-                held[entry.destination] ?? 0)
+                pacing[entry.destination]?.nextSendAt ?? 0)
             next = min(next ?? due, due)
+        }
+        if pacing.keys.contains(where: { !pending.contains($0) }) {
+            shared.withLock { state in
+                state.pacing = state.pacing.filter { pending.contains($0.key) }
+            }
         }
         return next
     }
@@ -213,11 +224,11 @@ struct DeliveryState: Sendable {
     var claimed: Set<String> = []
     /// Destinations paused after a 401, 403 or 404.
     var paused: [String: Pause] = [:]
-    /// Destinations that responded with 429, or a 5xx with `Retry-After`, with the Unix time
-    /// before which none of their reports is sent. Holding every report, and not only the
-    /// one that got the response, lets a fleet back off together instead of each device
-    /// going on at its own rate limit.
-    var heldUntil: [String: Double] = [:]
+    /// Destinations that responded with 429, or a retryable status with `Retry-After`, and have
+    /// not yet recovered their full rate. Pacing every report of the destination, and not
+    /// only delaying the one that got the response, lets a fleet back off together instead of
+    /// each device going on at its own rate limit.
+    var pacing: [String: OverloadPacing] = [:]
     /// Report states that could not be written, by id. Each is written before anything
     /// else happens to its report, so a created ticket is never sent again.
     var unwritten: [String: Report] = [:]
