@@ -22,12 +22,8 @@ done
 
 start_sandbox
 start_notify_listener notify
-journal_yaml='  journal:
-    enabled: true'
 write_crashfwd_config "$WORK/crashfwd.yaml" "$WORK/state" "$SANDBOX_URL" "" "${files[@]}"
-# The journal section belongs under watch:, which write_crashfwd_config opens first.
-awk -v journal="$journal_yaml" '{ print } /^watch:$/ { print journal }' "$WORK/crashfwd.yaml" > "$WORK/crashfwd.yaml.new"
-mv "$WORK/crashfwd.yaml.new" "$WORK/crashfwd.yaml"
+enable_journal_watch "$WORK/crashfwd.yaml"
 WATCHDOG_USEC=$watchdog_usec start_crashfwd "$WORK/crashfwd.yaml"
 wait_for_log "$WORK/crashfwd.log" "crashfwd started" || { cat "$WORK/crashfwd.log" >&2; exit 1; }
 unset NOTIFY_SOCKET

@@ -150,6 +150,14 @@ EOF
     } > "$file"
 }
 
+# Adds `journal: { enabled: true }` under watch: in a config written by write_crashfwd_config,
+# so crashfwd follows the local journal too.
+enable_journal_watch() {
+    local file=$1
+    awk '{ print } /^watch:$/ { print "  journal:"; print "    enabled: true" }' "$file" > "$file.new"
+    mv "$file.new" "$file"
+}
+
 # Starts `crashfwd run` in the background with its output in $WORK/NAME.log; sets
 # CRASHFWD_PID. NOTIFY_SOCKET and WATCHDOG_USEC pass through from the environment.
 start_crashfwd() {
