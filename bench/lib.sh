@@ -159,11 +159,12 @@ enable_journal_watch() {
 }
 
 # Starts `crashfwd run` in the background with its output in $WORK/NAME.log; sets
-# CRASHFWD_PID. NOTIFY_SOCKET and WATCHDOG_USEC pass through from the environment.
+# CRASHFWD_PID. NOTIFY_SOCKET and WATCHDOG_USEC pass through from the environment, and
+# GNUTLS_NO_IMPLICIT_INIT=1 is set as in packaging/systemd/crashfwd.service.
 start_crashfwd() {
     local config=$1 name=${2:-crashfwd}
     : > "$WORK/$name.log"
-    CENTERCODE_API_KEY=$API_KEY "$CRASHFWD" run --config "$config" >> "$WORK/$name.log" 2>&1 < /dev/null &
+    CENTERCODE_API_KEY=$API_KEY GNUTLS_NO_IMPLICIT_INIT=1 "$CRASHFWD" run --config "$config" >> "$WORK/$name.log" 2>&1 < /dev/null &
     CRASHFWD_PID=$!
     track_pid "$CRASHFWD_PID"
 }
