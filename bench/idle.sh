@@ -76,7 +76,8 @@ echo
 echo "Both follow the local journal and three files (default file options) with nothing"
 echo "written. Context switches are summed over all threads for $seconds s; system calls"
 echo "are counted by \`strace -c -f -p PID\` over a further $strace_seconds s. crashfwd has"
-echo "\`WATCHDOG_USEC=$watchdog_usec\`, so it pings every 30 s."
+echo "\`WATCHDOG_USEC=$watchdog_usec\`, so it pings every 30 s, and \`GNUTLS_NO_IMPLICIT_INIT=1\`,"
+echo "as in the packaged unit."
 echo
 echo "| follower | RSS MB | threads | context switches / min | syscalls / min | of which poll/sleep/futex / min |"
 echo "|---|---|---|---|---|---|"
