@@ -44,8 +44,8 @@ start_profiled() {
     sleep "$seconds"
 }
 
-# The first run starts with an empty state directory. The second starts from the state the
-# first saved on SIGTERM, as after a reboot, idles, then delivers one crash.
+# The first run starts with an empty state directory. The second starts from the state that
+# the first saved on SIGTERM, as after a reboot. It idles, then delivers one crash.
 log "profiling $CRASHFWD under callgrind with an empty state directory"
 start_profiled "$WORK/first.out"
 stop_pid "$PROFILED_PID"
