@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idle cost: crashfwd and syslog-ng each follow the local journal and three log files while
 # nothing is written, side by side for IDLE_SECONDS. Reports resident memory, context
-# switches of all threads, and system calls counted by strace -c -f.
+# switches of all threads, resident memory per mapped file (bench/memory-map.py) and
+# system calls counted by strace -c -f.
 #
 # usage: bench/idle.sh   (environment: IDLE_SECONDS=60)
 # crashfwd runs with a watchdog (WATCHDOG_USEC=60 s, as the packaged unit's WatchdogSec)
@@ -21,12 +22,8 @@ done
 
 start_sandbox
 start_notify_listener notify
-journal_yaml='  journal:
-    enabled: true'
 write_crashfwd_config "$WORK/crashfwd.yaml" "$WORK/state" "$SANDBOX_URL" "" "${files[@]}"
-# The journal section belongs under watch:, which write_crashfwd_config opens first.
-awk -v journal="$journal_yaml" '{ print } /^watch:$/ { print journal }' "$WORK/crashfwd.yaml" > "$WORK/crashfwd.yaml.new"
-mv "$WORK/crashfwd.yaml.new" "$WORK/crashfwd.yaml"
+enable_journal_watch "$WORK/crashfwd.yaml"
 WATCHDOG_USEC=$watchdog_usec start_crashfwd "$WORK/crashfwd.yaml"
 wait_for_log "$WORK/crashfwd.log" "crashfwd started" || { cat "$WORK/crashfwd.log" >&2; exit 1; }
 unset NOTIFY_SOCKET
@@ -60,6 +57,8 @@ crashfwd_hwm=$(proc_status "$CRASHFWD_PID" VmHWM)
 crashfwd_threads=$(proc_status "$CRASHFWD_PID" Threads)
 syslog_rss=$(proc_status "$SYSLOG_NG_PID" VmRSS)
 syslog_threads=$(proc_status "$SYSLOG_NG_PID" Threads)
+python3 "$BENCH_ROOT/bench/memory-map.py" "$CRASHFWD_PID" crashfwd > "$WORK/crashfwd.map"
+python3 "$BENCH_ROOT/bench/memory-map.py" "$SYSLOG_NG_PID" syslog-ng > "$WORK/syslog-ng.map"
 
 log "strace -c -f for $strace_seconds s on each"
 count_syscalls "$CRASHFWD_PID" "$strace_seconds" > "$WORK/crashfwd.syscalls" &
@@ -77,7 +76,8 @@ echo
 echo "Both follow the local journal and three files (default file options) with nothing"
 echo "written. Context switches are summed over all threads for $seconds s; system calls"
 echo "are counted by \`strace -c -f -p PID\` over a further $strace_seconds s. crashfwd has"
-echo "\`WATCHDOG_USEC=$watchdog_usec\`, so it pings every 30 s."
+echo "\`WATCHDOG_USEC=$watchdog_usec\`, so it pings every 30 s, and \`GNUTLS_NO_IMPLICIT_INIT=1\`,"
+echo "as in the packaged unit."
 echo
 echo "| follower | RSS MB | threads | context switches / min | syscalls / min | of which poll/sleep/futex / min |"
 echo "|---|---|---|---|---|---|"
@@ -89,6 +89,14 @@ printf '| syslog-ng 3.38 | %s | %s | %s | %s | %s |\n' "$(mb "$syslog_rss")" "$s
     "$(per_minute "$syslog_waits" "$strace_seconds")"
 echo
 echo "crashfwd sent $pings watchdog pings in the $seconds s window."
+echo
+echo "Resident memory per mapped file at the end of the idle window, in KiB, from"
+echo "\`bench/memory-map.py PID\` (/proc/PID/smaps). Pss divides each page by the number of"
+echo "processes that map it; file clean pages can be dropped and read again from the file."
+echo
+cat "$WORK/crashfwd.map"
+echo
+cat "$WORK/syslog-ng.map"
 echo
 echo "crashfwd system calls while idle (\`strace -c -f\`, $strace_seconds s):"
 echo

@@ -150,12 +150,21 @@ EOF
     } > "$file"
 }
 
+# Adds `journal: { enabled: true }` under watch: in a config written by write_crashfwd_config,
+# so crashfwd follows the local journal too.
+enable_journal_watch() {
+    local file=$1
+    awk '{ print } /^watch:$/ { print "  journal:"; print "    enabled: true" }' "$file" > "$file.new"
+    mv "$file.new" "$file"
+}
+
 # Starts `crashfwd run` in the background with its output in $WORK/NAME.log; sets
-# CRASHFWD_PID. NOTIFY_SOCKET and WATCHDOG_USEC pass through from the environment.
+# CRASHFWD_PID. NOTIFY_SOCKET and WATCHDOG_USEC pass through from the environment, and
+# GNUTLS_NO_IMPLICIT_INIT=1 is set as in packaging/systemd/crashfwd.service.
 start_crashfwd() {
     local config=$1 name=${2:-crashfwd}
     : > "$WORK/$name.log"
-    CENTERCODE_API_KEY=$API_KEY "$CRASHFWD" run --config "$config" >> "$WORK/$name.log" 2>&1 < /dev/null &
+    CENTERCODE_API_KEY=$API_KEY GNUTLS_NO_IMPLICIT_INIT=1 "$CRASHFWD" run --config "$config" >> "$WORK/$name.log" 2>&1 < /dev/null &
     CRASHFWD_PID=$!
     track_pid "$CRASHFWD_PID"
 }
