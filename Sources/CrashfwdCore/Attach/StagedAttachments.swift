@@ -48,8 +48,8 @@ struct StagedAttachments: AttachmentEvicting {
     /// Evicts the staged files of whole reports, oldest report first, until `bytes` are
     /// freed. Skips reports that a delivery thread has claimed. Returns the bytes freed.
     func evictOldest(freeing bytes: Int) -> Int {
-        let oldestFirst = queue.entries().sorted {
-            ($0.value.createdAt, $0.key) < ($1.value.createdAt, $1.key)
+        let oldestFirst = queue.entries { _ in true }.sorted {
+            ($0.entry.createdAt, $0.id) < ($1.entry.createdAt, $1.id)
         }
         var freed = 0
         for (id, _) in oldestFirst {

@@ -181,16 +181,13 @@ public final class Deliverer: Sendable {
     /// Returns the earliest due time of a report that no thread has claimed, counting
     /// a paused destination's reports from the end of the pause.
     func nextWake() -> Double? {
-        let (claimed, paused, held) = shared.withLock { ($0.claimed, $0.paused, $0.heldUntil) }
-        var next: Double?
-        for (id, entry) in queue.entries() where entry.state == .queued || entry.state == .created {
-            if claimed.contains(id) { continue }
-            let due = max(
-                entry.nextAttemptAt, paused[entry.destination]?.until ?? 0,
-                held[entry.destination] ?? 0)
-            next = min(next ?? due, due)
+        let (claimed, notBefore) = shared.withLock { state in
+            (
+                state.claimed,
+                state.heldUntil.merging(state.paused.mapValues(\.until), uniquingKeysWith: max)
+            )
         }
-        return next
+        return queue.earliestAttempt(skipping: claimed, notBefore: notBefore)
     }
 
     /// Destinations currently paused, with the Unix time of their next check.
