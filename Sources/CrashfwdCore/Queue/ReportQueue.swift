@@ -256,7 +256,8 @@ public final class ReportQueue: Sendable {
     }
 
     /// Returns the reports whose entry satisfies `isIncluded`, in no particular order. Only
-    /// the matches are copied out of the index.
+    /// the matches are copied out of the index. `isIncluded` runs under the queue's lock, so
+    /// it must not call the queue.
     public func entries(where isIncluded: (Entry) -> Bool) -> [(id: String, entry: Entry)] {
         index.withLock { index in
             var matches: [(id: String, entry: Entry)] = []
