@@ -33,15 +33,23 @@ struct StagedAttachments: AttachmentEvicting {
         return total
     }
 
+    /// Walks `STATE/attachments/` rather than the queue, so the cost follows the number of
+    /// reports with staged files and not the size of the backlog.
     func storedBytes() -> Int {
-        queue.entries().keys.reduce(0) { $0 + stagedBytes(reportID: $1) }
+        // `STATE/attachments/`, the parent of every report's directory.
+        let root = AttachmentStager.directory(stateDirectory: queue.directory, reportID: "")
+        var total = 0
+        try? FileIO.forEachName(in: root) { name in
+            if queue.contains(name) { total += stagedBytes(reportID: name) }
+        }
+        return total
     }
 
     /// Evicts the staged files of whole reports, oldest report first, until `bytes` are
     /// freed. Skips reports that a delivery thread has claimed. Returns the bytes freed.
     func evictOldest(freeing bytes: Int) -> Int {
-        let oldestFirst = queue.entries().sorted {
-            ($0.value.createdAt, $0.key) < ($1.value.createdAt, $1.key)
+        let oldestFirst = queue.entries { _ in true }.sorted {
+            ($0.entry.createdAt, $0.id) < ($1.entry.createdAt, $1.id)
         }
         var freed = 0
         for (id, _) in oldestFirst {

@@ -80,21 +80,28 @@ public struct QueueSummary: Codable, Sendable, Equatable {
     /// When the oldest pending report was queued, or nil when none is pending.
     public var oldestPendingCreatedAt: Double?
 
+    init(counts: [Report.State: Int], oldestPendingCreatedAt: Double?) {
+        reports = Dictionary(
+            uniqueKeysWithValues: Report.State.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
+        depth = (counts[.queued] ?? 0) + (counts[.created] ?? 0)
+        self.oldestPendingCreatedAt = oldestPendingCreatedAt
+    }
+
     init(states: [(state: Report.State, createdAt: Double)]) {
-        var counts = Dictionary(
-            uniqueKeysWithValues: Report.State.allCases.map { ($0.rawValue, 0) })
-        var pending: [Double] = []
+        var counts: [Report.State: Int] = [:]
+        var oldest: Double?
         for item in states {
-            counts[item.state.rawValue, default: 0] += 1
-            if item.state == .queued || item.state == .created { pending.append(item.createdAt) }
+            counts[item.state, default: 0] += 1
+            if item.state == .queued || item.state == .created {
+                oldest = min(oldest ?? item.createdAt, item.createdAt)
+            }
         }
-        reports = counts
-        depth = pending.count
-        oldestPendingCreatedAt = pending.min()
+        self.init(counts: counts, oldestPendingCreatedAt: oldest)
     }
 
     init(queue: ReportQueue) {
-        self.init(states: queue.entries().values.map { ($0.state, $0.createdAt) })
+        let (counts, oldest) = queue.stateCounts()
+        self.init(counts: counts, oldestPendingCreatedAt: oldest)
     }
 
     /// Reads the report files of a queue directory without changing anything in it, unlike

@@ -57,7 +57,7 @@ extension Deliverer {
     /// Counts and clears the markers of create requests that a crash interrupted. Each
     /// such report may already have a ticket on the server.
     func recoverInterruptedAttempts() {
-        for (id, entry) in queue.entries() where entry.state == .queued {
+        for id in queue.interruptedCreateIDs() {
             guard var report = try? queue.load(id), let sentAt = report.createRequestSentAt else {
                 continue
             }

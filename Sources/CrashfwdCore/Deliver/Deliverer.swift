@@ -185,23 +185,22 @@ public final class Deliverer: Sendable {
     /// destinations that have no pending report left, as TCP restarts slow start after an
     /// idle period, so the next crash goes out at once.
     func nextWake() -> Double? {
-        let (claimed, paused, pacing) = shared.withLock { ($0.claimed, $0.paused, $0.pacing) }
-        var next: Double?
-        var pending: Set<String> = []
-        for (id, entry) in queue.entries() where entry.state == .queued || entry.state == .created {
-            pending.insert(entry.destination)
-            if claimed.contains(id) { continue }
-            let due = max(
-                entry.nextAttemptAt, paused[entry.destination]?.until ?? 0,
-                pacing[entry.destination]?.nextSendAt ?? 0)
-            next = min(next ?? due, due)
+        let (claimed, notBefore, paced) = shared.withLock { state in
+            var notBefore = state.paused.mapValues(\.until)
+            for (name, pacing) in state.pacing {
+                notBefore[name] = max(notBefore[name] ?? 0, pacing.nextSendAt)
+            }
+            return (state.claimed, notBefore, Set(state.pacing.keys))
         }
-        if pacing.keys.contains(where: { !pending.contains($0) }) {
-            shared.withLock { state in
-                state.pacing = state.pacing.filter { pending.contains($0.key) }
+        if !paced.isEmpty {
+            let pending = queue.pendingDestinations()
+            if !paced.isSubset(of: pending) {
+                shared.withLock { state in
+                    state.pacing = state.pacing.filter { pending.contains($0.key) }
+                }
             }
         }
-        return next
+        return queue.earliestAttempt(skipping: claimed, notBefore: notBefore)
     }
 
     /// Destinations currently paused, with the Unix time of their next check.

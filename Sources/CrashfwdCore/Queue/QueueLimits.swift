@@ -50,7 +50,11 @@ extension ReportQueue {
         attachments: (any AttachmentEvicting)? = nil
     ) -> [Eviction] {
         var evicted: [Eviction] = []
-        for (id, entry) in entries() where !keep.contains(id) {
+        let expired = entries { entry in
+            entry.createdAt < now - limits.maximumAge
+                || (entry.state == .dead && entry.updatedAt < now - limits.deadRetention)
+        }
+        for (id, entry) in expired where !keep.contains(id) {
             if entry.createdAt < now - limits.maximumAge {
                 evicted.append(Eviction(id: id, state: entry.state, reason: .maximumAge))
             } else if entry.state == .dead && entry.updatedAt < now - limits.deadRetention {
@@ -65,9 +69,7 @@ extension ReportQueue {
     private func enforceSize(
         _ limits: QueueLimits, keep: Set<String>, attachments: (any AttachmentEvicting)?
     ) -> [Eviction] {
-        let current = entries()
-        var count = current.count
-        var bytes = current.values.reduce(0) { $0 + $1.bytes }
+        var (count, bytes) = totals()
         if let attachments {
             let attachmentBytes = attachments.storedBytes()
             if bytes + attachmentBytes > limits.maximumBytes {
@@ -80,7 +82,10 @@ extension ReportQueue {
             }
         }
         var evicted: [Eviction] = []
-        for (id, entry) in ReportQueue.evictionOrder(current) where !keep.contains(id) {
+        // The whole index is copied and sorted only when something has to go.
+        guard count > limits.maximumReports || bytes > limits.maximumBytes else { return [] }
+        for (id, entry) in ReportQueue.evictionOrder(entries { _ in true }) where !keep.contains(id)
+        {
             guard count > limits.maximumReports || bytes > limits.maximumBytes else { break }
             guard (try? remove(id)) != nil else { continue }
             let reason: Eviction.Reason =
@@ -93,7 +98,7 @@ extension ReportQueue {
     }
 
     /// Done reports, then dead ones, then pending ones; oldest first within each group.
-    static func evictionOrder(_ entries: [String: Entry]) -> [(String, Entry)] {
+    static func evictionOrder(_ entries: [(id: String, entry: Entry)]) -> [(String, Entry)] {
         func rank(_ state: Report.State) -> Int {
             switch state {
             case .done: 0
@@ -102,8 +107,8 @@ extension ReportQueue {
             }
         }
         return entries.sorted {
-            (rank($0.value.state), $0.value.createdAt, $0.key)
-                < (rank($1.value.state), $1.value.createdAt, $1.key)
-        }.map { ($0.key, $0.value) }
+            (rank($0.entry.state), $0.entry.createdAt, $0.id)
+                < (rank($1.entry.state), $1.entry.createdAt, $1.id)
+        }.map { ($0.id, $0.entry) }
     }
 }

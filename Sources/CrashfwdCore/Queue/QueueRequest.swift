@@ -35,7 +35,7 @@ extension ReportQueue {
     public func apply(_ request: QueueRequest, now: Double) throws -> [Report] {
         switch request.action {
         case .retryDead:
-            let dead = entries().filter { $0.value.state == .dead }.map(\.key).sorted()
+            let dead = entries { $0.state == .dead }.map(\.id).sorted()
             return try dead.map { try retry($0, now: now) }
         case .retry, .drop:
             guard let id = request.id, contains(id) else {

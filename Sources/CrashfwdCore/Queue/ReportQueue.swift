@@ -12,6 +12,10 @@ import Synchronization
 /// ids, states and due times is rebuilt from the files at start. A file that cannot be
 /// decoded is moved to `STATE/quarantine/` so the rest of the queue keeps working.
 /// Safe to use from several threads.
+///
+/// The index (`ReportIndex`) keeps one 56-byte record and two to four 4-byte hash buckets per
+/// report, with no other allocation when ids are hex digests. The queries below scan it
+/// under the lock instead of copying it.
 public final class ReportQueue: Sendable {
     public struct Entry: Sendable, Equatable {
         public var state: Report.State
@@ -26,7 +30,7 @@ public final class ReportQueue: Sendable {
     public let directory: String
     public let reportsDirectory: String
     public let quarantineDirectory: String
-    private let index = Mutex<[String: Entry]>([:])
+    private let index = Mutex(ReportIndex())
     /// Files moved to quarantine while loading, with the reason.
     public let quarantined: [(file: String, reason: String)]
     /// Files that could not be read, with the reason, when the queue was opened without
@@ -48,43 +52,63 @@ public final class ReportQueue: Sendable {
             try FileIO.makeDirectory(quarantineDirectory)
             try FileIO.makeDirectory("\(stateDirectory)/requests")
         }
-        var entries: [String: Entry] = [:]
+        let (scanned, temporary, failed) = ReportQueue.scan(reportsDirectory)
+        // Files are removed and moved only after the scan, because readdir(3) does not
+        // specify whether it returns entries that change while a scan runs.
+        if repair {
+            for name in temporary { try? FileIO.remove("\(reportsDirectory)/\(name)") }
+        }
         var moved: [(file: String, reason: String)] = []
         var skipped: [(file: String, reason: String)] = []
-        for name in (try? FileIO.listDirectory(reportsDirectory)) ?? [] {
-            if name.hasPrefix(".") {
-                // A temporary file left by an interrupted write; its target is intact.
-                if repair { try? FileIO.remove("\(reportsDirectory)/\(name)") }
+        for (name, reason) in failed.sorted(by: { $0.file < $1.file }) {
+            guard repair else {
+                skipped.append((file: name, reason: reason))
                 continue
             }
-            guard name.hasSuffix(".json") else { continue }
-            do {
-                let (report, bytes) = try ReportQueue.readWithSize(
-                    path: "\(reportsDirectory)/\(name)")
-                guard name == "\(report.id).json" else {
-                    throw QueueFileError(
-                        description: "the report id \(report.id) does not match the file name")
-                }
-                entries[report.id] = ReportQueue.entry(for: report, bytes: bytes)
-            } catch {
-                guard repair else {
-                    skipped.append((file: name, reason: "\(error)"))
-                    continue
-                }
-                try ReportQueue.quarantine(name, from: reportsDirectory, to: quarantineDirectory)
-                moved.append((file: name, reason: "\(error)"))
-            }
+            try ReportQueue.quarantine(name, from: reportsDirectory, to: quarantineDirectory)
+            moved.append((file: name, reason: reason))
         }
-        index.withLock { $0 = entries }
+        index.withLock { $0 = scanned }
         quarantined = moved
         unreadable = skipped
     }
 
-    static func entry(for report: Report, bytes: Int) -> Entry {
-        Entry(
-            state: report.state, destination: report.destination,
-            nextAttemptAt: report.nextAttemptAt, createdAt: report.createdAt,
-            updatedAt: report.updatedAt, bytes: bytes)
+    /// Decodes every report file in `directory` into an index. Returns the index, the
+    /// temporary files left by interrupted writes, and the report files that could not be
+    /// read, with the reason.
+    static func scan(_ directory: String) -> (
+        index: ReportIndex, temporary: [String], failed: [(file: String, reason: String)]
+    ) {
+        var scanned = ReportIndex()
+        var files = 0
+        try? FileIO.forEachName(in: directory) { name in
+            if !name.hasPrefix(".") && name.hasSuffix(".json") { files += 1 }
+        }
+        scanned.reserveCapacity(files)
+        var temporary: [String] = []
+        var failed: [(file: String, reason: String)] = []
+        try? FileIO.forEachName(in: directory) { name in
+            if name.hasPrefix(".") {
+                // A temporary file left by an interrupted write; its target is intact.
+                temporary.append(name)
+                return
+            }
+            guard name.hasSuffix(".json") else { return }
+            do {
+                // The whole report is decoded, not only the indexed fields, so a file that
+                // `load` could not read goes to quarantine now and not at its first attempt.
+                let (report, bytes) = try ReportQueue.readWithSize(
+                    path: "\(directory)/\(name)")
+                guard name == "\(report.id).json" else {
+                    throw QueueFileError(
+                        description: "the report id \(report.id) does not match the file name")
+                }
+                scanned.store(report, bytes: bytes)
+            } catch {
+                failed.append((file: name, reason: "\(error)"))
+            }
+        }
+        return (scanned, temporary, failed)
     }
 
     static func read(path: String) throws -> Report {
@@ -136,7 +160,10 @@ public final class ReportQueue: Sendable {
 
     func path(_ id: String) -> String { "\(reportsDirectory)/\(id).json" }
 
-    public func contains(_ id: String) -> Bool { index.withLock { $0[id] != nil } }
+    public func contains(_ id: String) -> Bool {
+        let key = ReportKey(id)
+        return index.withLock { $0.position(of: key) != nil }
+    }
 
     /// Stores a new report durably. Returns false, writing nothing, when a report with the
     /// same id is already queued or was already delivered: the same crash read again.
@@ -149,29 +176,30 @@ public final class ReportQueue: Sendable {
 
     /// Durably writes a report's new state; returns only after it is on disk.
     public func save(_ report: Report) throws {
-        try index.withLock { entries in try write(report, into: &entries) }
+        try index.withLock { index in try write(report, into: &index) }
     }
 
     /// Durably writes a report's new state unless the report was removed meanwhile (by an
     /// eviction or `crashfwd queue drop`). Returns false, writing nothing, in that case.
     @discardableResult
     public func update(_ report: Report) throws -> Bool {
-        try index.withLock { entries in
-            guard entries[report.id] != nil else { return false }
-            try write(report, into: &entries)
+        let key = ReportKey(report.id)
+        return try index.withLock { index in
+            guard index.position(of: key) != nil else { return false }
+            try write(report, into: &index)
             return true
         }
     }
 
     /// Writes the file while the index lock is held, so a concurrent `remove` cannot be
     /// undone by a late write of the same report.
-    private func write(_ report: Report, into entries: inout [String: Entry]) throws {
+    private func write(_ report: Report, into index: inout ReportIndex) throws {
         guard isSafeID(report.id) else {
             throw SystemError("save report", path: report.id, code: EINVAL)
         }
         let bytes = try JSONCoding.encode(report, pretty: true)
         try DurableFile.write(bytes, to: path(report.id), mode: 0o600)
-        entries[report.id] = ReportQueue.entry(for: report, bytes: bytes.count)
+        index.store(report, bytes: bytes.count)
     }
 
     public func load(_ id: String) throws -> Report {
@@ -181,42 +209,105 @@ public final class ReportQueue: Sendable {
 
     public func remove(_ id: String) throws {
         guard isSafeID(id) else { throw SystemError("remove report", path: id, code: EINVAL) }
-        try index.withLock { entries in
+        let key = ReportKey(id)
+        try index.withLock { index in
             try DurableFile.remove(path(id))
-            entries.removeValue(forKey: id)
+            index.remove(key)
         }
     }
 
-    /// Ids of pending reports whose next attempt is due, oldest first.
+    /// Returns the ids of pending reports whose next attempt is due, oldest first (by
+    /// `createdAt`, then by id), at most `limit` of them.
     public func due(now: Double, limit: Int = 100) -> [String] {
-        index.withLock { entries in
-            entries.filter { $0.value.state == .queued || $0.value.state == .created }
-                .filter { $0.value.nextAttemptAt <= now }
-                .sorted { ($0.value.createdAt, $0.key) < ($1.value.createdAt, $1.key) }
-                .prefix(limit).map(\.key)
-        }
+        index.withLock { $0.due(now: now, limit: limit) }
     }
 
     /// The earliest next attempt among pending reports, in Unix seconds.
     public var nextAttemptAt: Double? {
-        index.withLock { entries in
-            entries.values.filter { $0.state == .queued || $0.state == .created }
-                .map(\.nextAttemptAt).min()
+        index.withLock { $0.earliestAttempt(skipping: [], notBefore: [:]) }
+    }
+
+    /// Returns the earliest time a pending report may be attempted, in Unix seconds, or nil
+    /// when none is left. Reports in `skipped` are left out, and no report of a destination
+    /// counts before its time in `notBefore`.
+    public func earliestAttempt(skipping skipped: Set<String>, notBefore: [String: Double])
+        -> Double?
+    {
+        let keys = Set(skipped.map(ReportKey.init))
+        return index.withLock { $0.earliestAttempt(skipping: keys, notBefore: notBefore) }
+    }
+
+    /// Returns the destinations that have at least one queued or created report.
+    public func pendingDestinations() -> Set<String> {
+        index.withLock { $0.pendingDestinations() }
+    }
+
+    public func entry(_ id: String) -> Entry? {
+        let key = ReportKey(id)
+        return index.withLock { index in index.position(of: key).map(index.entry(at:)) }
+    }
+
+    /// Returns every report's entry, by id. This copies the whole index, so the daemon uses
+    /// the narrower queries below, and this is for `crashfwd queue` and tests.
+    public func entries() -> [String: Entry] {
+        index.withLock { index in
+            var entries: [String: Entry] = [:]
+            entries.reserveCapacity(index.count)
+            for position in 0..<index.count {
+                entries[index.records[position].key.id] = index.entry(at: position)
+            }
+            return entries
         }
     }
 
-    public func entries() -> [String: Entry] { index.withLock { $0 } }
+    /// Returns the reports whose entry satisfies `isIncluded`, in no particular order. Only
+    /// the matches are copied out of the index. `isIncluded` runs under the queue's lock, so
+    /// it must not call the queue.
+    public func entries(where isIncluded: (Entry) -> Bool) -> [(id: String, entry: Entry)] {
+        index.withLock { index in
+            var matches: [(id: String, entry: Entry)] = []
+            for position in 0..<index.count {
+                let entry = index.entry(at: position)
+                if isIncluded(entry) { matches.append((index.records[position].key.id, entry)) }
+            }
+            return matches
+        }
+    }
+
+    /// Returns the ids of queued reports whose file records a create request with no known
+    /// outcome.
+    public func interruptedCreateIDs() -> [String] {
+        index.withLock { index in
+            index.records.filter { $0.state == .queued && $0.createRequestSent }.map(\.key.id)
+        }
+    }
 
     public func count(in state: Report.State) -> Int {
-        index.withLock { $0.values.filter { $0.state == state }.count }
+        index.withLock { index in index.records.reduce(0) { $0 + ($1.state == state ? 1 : 0) } }
+    }
+
+    /// Returns the number of reports and the total size of their files in bytes.
+    public func totals() -> (count: Int, bytes: Int) {
+        index.withLock { index in (index.count, index.records.reduce(0) { $0 + $1.bytes }) }
+    }
+
+    /// Counts the reports in each state and finds the `createdAt` of the oldest pending one.
+    public func stateCounts() -> (counts: [Report.State: Int], oldestPendingCreatedAt: Double?) {
+        index.withLock { index in
+            var counts: [Report.State: Int] = [:]
+            var oldest: Double?
+            for record in index.records {
+                counts[record.state, default: 0] += 1
+                if record.isPending { oldest = min(oldest ?? record.createdAt, record.createdAt) }
+            }
+            return (counts, oldest)
+        }
     }
 
     /// Deletes done reports last updated before `cutoff` (Unix seconds). Their ids are then
     /// forgotten, so only crashes older than the retention can be queued twice.
     public func prune(state: Report.State, updatedBefore cutoff: Double) throws -> Int {
-        let old = index.withLock { entries in
-            entries.filter { $0.value.state == state && $0.value.updatedAt < cutoff }.map(\.key)
-        }
+        let old = entries { $0.state == state && $0.updatedAt < cutoff }.map(\.id)
         for id in old { try remove(id) }
         return old.count
     }

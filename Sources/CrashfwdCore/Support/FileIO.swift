@@ -70,18 +70,25 @@ enum FileIO {
 
     /// Lists the names in a directory, without "." and "..", sorted.
     static func listDirectory(_ path: String) throws -> [String] {
+        var names: [String] = []
+        try forEachName(in: path) { names.append($0) }
+        return names.sorted()
+    }
+
+    /// Calls `body` with each name in a directory except `.` and `..`, in the order
+    /// readdir(3) returns them, without holding the whole list. Does nothing when the
+    /// directory does not exist.
+    static func forEachName(in path: String, _ body: (String) throws -> Void) throws {
         guard let directory = opendir(path) else {
-            if errno == ENOENT { return [] }
+            if errno == ENOENT { return }
             throw SystemError("opendir", path: path)
         }
         defer { closedir(directory) }
-        var names: [String] = []
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name != "." && name != ".." { try body(name) }
         }
-        return names.sorted()
     }
 }
