@@ -19,10 +19,12 @@ limits_yaml=${BACKLOG_DELIVERY_YAML:-"  max_reports: 20000
 # Short retry delays while queueing, because a report keeps its next retry time across the
 # restart.
 queue_yaml="delivery:
+  startup_delay: 0s
   initial_backoff: 1s
   maximum_backoff: 1s
 $limits_yaml"
 run_yaml="delivery:
+  startup_delay: 0s
 $limits_yaml"
 
 # A port on 127.0.0.1 that nothing listens on: the sandbox's, after it stopped.

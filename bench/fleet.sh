@@ -17,9 +17,9 @@ reports=${REPORTS:-20}
 limit=${RATE_LIMIT:-20}
 timeout_seconds=${FLEET_TIMEOUT:-900}
 expected=$((instances * reports))
-# The shipped delivery defaults: startup_delay spreads the first request over 30 s after
-# boot, rate_limit keeps each device to 2 requests per second, and a 429's Retry-After
-# delays the retry.
+# The shipped delivery defaults: startup_delay spreads the first request over 5 min after
+# boot, rate_limit keeps each device to 2 requests per second, and a 429 paces the
+# destination (overload_interval).
 delivery_yaml=${FLEET_DELIVERY_YAML:-"delivery: {}"}
 
 # Every crashfwd holds an inotify instance, and Linux allows 128 per user by default

@@ -40,6 +40,7 @@ start_crashfwd_follower() {
     # rate_limit 0: the crashes come faster (every $interval ms) than the default of 2
     # requests per second, which would measure queueing rather than reaction time.
     write_crashfwd_config "$WORK/crashfwd.yaml" "$WORK/state" "$SANDBOX_URL" "delivery:
+  startup_delay: 0s
   rate_limit: 0" "$WORK/app.log"
     start_crashfwd "$WORK/crashfwd.yaml"
     wait_for_log "$WORK/crashfwd.log" "crashfwd started" || { cat "$WORK/crashfwd.log" >&2; exit 1; }

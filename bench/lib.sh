@@ -114,6 +114,8 @@ wait_for_tickets() {
 # Writes a crashfwd config that follows the given files from their end and delivers to
 # URL. Usage: write_crashfwd_config FILE STATE_DIR URL EXTRA_YAML WATCHED_FILE...
 # EXTRA_YAML is appended at the top level (for example a delivery: or journal section).
+# Without a delivery: section in EXTRA_YAML, the config gets `startup_delay: 0s`, so a
+# benchmark on a machine booted less than startup_delay ago does not wait for it.
 write_crashfwd_config() {
     local file=$1 state=$2 url=$3 extra=$4
     shift 4
@@ -128,6 +130,10 @@ write_crashfwd_config() {
             echo "      start_at: end"
         done
         printf '%s\n' "$extra"
+        case $extra in
+            *delivery:*) ;;
+            *) printf 'delivery:\n  startup_delay: 0s\n' ;;
+        esac
         cat <<EOF
 detect:
   destination: sandbox

@@ -29,7 +29,9 @@ final class AttachHarness {
     /// `delivery:` section.
     func config(maxFileBytes: String?, delivery: [String]? = nil) -> String {
         let limit = maxFileBytes.map { "\n  max_file_bytes: \($0)" } ?? ""
-        let deliveryLines = (delivery ?? ["initial_backoff: 100ms", "maximum_backoff: 500ms"])
+        let deliveryLines =
+            (["startup_delay: 0s"]
+            + (delivery ?? ["initial_backoff: 100ms", "maximum_backoff: 500ms"]))
             .map { "  \($0)" }.joined(separator: "\n")
         return """
             state_directory: \(stateDirectory)

@@ -34,6 +34,8 @@ import Testing
             detect:
               matchers:
             \(matchers)
+            delivery:
+              startup_delay: 0s
             destinations:
               apps:
                 url: \(sandbox.baseURL)

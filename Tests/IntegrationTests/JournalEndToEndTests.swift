@@ -20,6 +20,7 @@ extension JournalTests {
                 - name: coredump
                   journal_match: ["MESSAGE_ID=fc2e22bc6ee647b6b90729ab34a250b1"]
             delivery:
+              startup_delay: 0s
               initial_backoff: 50ms
               maximum_backoff: 500ms
             destinations:

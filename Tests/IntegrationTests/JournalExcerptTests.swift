@@ -30,6 +30,7 @@ extension JournalTests {
                     - element: logs
                       excerpt: true
             delivery:
+              startup_delay: 0s
               initial_backoff: 50ms
               maximum_backoff: 500ms
             destinations:

@@ -86,6 +86,7 @@ final class ServiceDaemon {
                   submitter: qa-bot@example.com
                   summary: "{{program}} crashed"
             delivery:
+              startup_delay: 0s
               initial_backoff: 30s
             service:
               metrics_file: \(metricsPath)

@@ -87,6 +87,7 @@ struct StormTests {
           matchers:
         \(CrashfwdProcess.segfaultMatcher)
         delivery:
+          startup_delay: 0s
           initial_backoff: 50ms
           maximum_backoff: 500ms
           rate_limit: 0

@@ -42,8 +42,10 @@ public struct DeliveryConfig: Sendable {
     /// The maximum wait between two retries, in seconds.
     public var maximumBackoff: Double = 300
     /// Seconds after boot within which the first request goes out at a random moment, so
-    /// a fleet that boots together does not send at once.
-    public var startupDelay: Double = 30
+    /// a fleet that boots together does not send at once. Five minutes spreads 200 devices
+    /// with 20 queued reports each over about the time a server that accepts 20 requests per
+    /// second needs for all of them anyway.
+    public var startupDelay: Double = 300
     /// Maximum number of create requests sent at the same time (one delivery thread each).
     public var maximumInFlight: Int = 1
     /// Requests per second over all destinations (token bucket); 0 means no limit.

@@ -134,6 +134,7 @@ final class CrashfwdProcess {
           matchers:
         \(matchers)
         delivery:
+          startup_delay: 0s
           initial_backoff: 50ms
           maximum_backoff: 500ms
         destinations:
