@@ -101,9 +101,11 @@ import Testing
         try #require(requests.count == 5, "\(requests)")
         let times = try requests.map { try Self.seconds($0.time) }
         // After the 429 the rate falls to one request per 2 s and doubles with each
-        // accepted request: the accepted requests are at least 1 s, then 0.5 s apart.
-        #expect(times[2] - times[1] >= 0.999, "\(times)")
-        #expect(times[3] - times[2] >= 0.499, "\(times)")
+        // accepted request, so the daemon sends them 1 s, then 0.5 s apart. The sandbox
+        // times their arrival, which varies by a few milliseconds per request, hence the
+        // slack; without pacing (rate_limit 0) they would arrive milliseconds apart.
+        #expect(times[2] - times[1] >= 0.9, "\(times)")
+        #expect(times[3] - times[2] >= 0.4, "\(times)")
         #expect(daemon.logLines(containing: "destination reported overload").count == 1)
         #expect(try sandbox.ticketPids().sorted() == [201, 202, 203, 204])
     }
