@@ -97,6 +97,16 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT") == Self.now)
     }
 
+    @Test(arguments: [
+        "Sun, 6666666666666660 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 99999999999999999 08:49:37 GMT",
+        "Sun, 06 Nov 1994 99999999999999999:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 0 08:49:37 GMT",
+    ])
+    func httpDateRejectsOutOfRangeFields(_ text: String) {
+        #expect(HTTPDate.parse(text) == nil)
+        #expect(RetryPolicy.retryAfterSeconds(text, now: Self.now) == nil)
+    }
+
     @Test func tokenBucketSpacesRequests() {
         var bucket = TokenBucket(rate: 2, now: 100)
         #expect(bucket.reserve(now: 100) == 0)

@@ -84,14 +84,19 @@ enum HTTPDate {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ]
 
-    /// Returns Unix seconds, or nil when the text is not an IMF-fixdate.
+    /// Returns Unix seconds, or nil when the text is not an IMF-fixdate. Fields out of
+    /// range (a year outside 1..9999, day 32, hour 24) are rejected, so a hostile
+    /// `Retry-After` cannot overflow the arithmetic below.
     static func parse(_ text: String) -> Double? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
-            let monthIndex = months.firstIndex(of: String(parts[2])), let year = Int(parts[3])
+            let monthIndex = months.firstIndex(of: String(parts[2])), let year = Int(parts[3]),
+            (1...31).contains(day), (1...9999).contains(year)
         else { return nil }
         let clock = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard clock.count == 3 else { return nil }
+        guard clock.count == 3, (0...23).contains(clock[0]), (0...59).contains(clock[1]),
+            (0...60).contains(clock[2])
+        else { return nil }
         let days = daysFromCivil(year: year, month: monthIndex + 1, day: day)
         return Double(days * 86400 + clock[0] * 3600 + clock[1] * 60 + clock[2])
     }
