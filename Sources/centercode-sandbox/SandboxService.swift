@@ -79,12 +79,22 @@ final class SandboxService: Sendable {
         }
         // Multipart framing adds a few hundred bytes per part, so 1 MiB of slack is generous.
         if let length = head.contentLength, length > config.maxFileBytes + 1024 * 1024 {
-            plan.immediateResponse = uploadTooLarge
+            // Closing a connection with unread data makes the kernel send a reset, which can
+            // destroy the 413 before the client reads it, so a body of moderate size is read
+            // and dropped first. A larger one gets the 413 at once.
+            if length <= SandboxService.maximumDrainBytes {
+                plan.response = uploadTooLarge
+            } else {
+                plan.immediateResponse = uploadTooLarge
+            }
         } else {
             plan.body = .upload(
                 UploadTarget(ticketId: upload.ticketId, source: source, element: upload.element))
         }
     }
+
+    /// The largest rejected upload body that is read to its end before the 413 goes out.
+    static let maximumDrainBytes: Int64 = 64 * 1024 * 1024
 
     static let createBodyTooLarge = HTTPResponse.error(
         413, "Request body too large: the maximum for a create request is 10 MB.")
