@@ -40,6 +40,12 @@ extension StatusCommand {
                 "Paused:            \(name) until \(until) (the server rejected its URL or API key)"
             )
         }
+        for (name, rate) in (report.pacedDestinations ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let perMinute = (rate * 60 * 10).rounded() / 10
+            print(
+                "Paced:             \(name) at \(perMinute) requests per minute (the server reported overload)"
+            )
+        }
         if let error = report.lastError {
             let time = report.lastErrorAt.map(StatusReport.iso8601) ?? "?"
             print("Last error:        \(time) \(error)")

@@ -56,6 +56,12 @@ public enum MetricsWriter {
                 ("{destination=\"\(escape($0))\"}", report.pausedDestinations[$0] == nil ? 0 : 1)
             })
         metric(
+            "crashfwd_destination_request_rate", "gauge",
+            "Requests per second a destination may receive while it is paced after a 429; 0 when it is not paced.",
+            report.destinations.map {
+                ("{destination=\"\(escape($0))\"}", report.pacedDestinations?[$0] ?? 0)
+            })
+        metric(
             "crashfwd_last_delivery_timestamp_seconds", "gauge",
             "Unix time of the last ticket created; 0 before the first.",
             [("", report.lastDelivery ?? 0)])

@@ -31,6 +31,9 @@ public final class Statistics: Sendable {
         /// Destinations paused after the server rejected their URL or key, with the Unix
         /// time of the next attempt.
         public var pausedDestinations: [String: Double] = [:]
+        /// Destinations paced after an overload response (429 or `Retry-After`), with their
+        /// current rate in requests per second.
+        public var pacedDestinations: [String: Double] = [:]
         public var configReloads = 0
         public var configReloadFailures = 0
     }
@@ -102,6 +105,11 @@ public final class Statistics: Sendable {
 
     public func destinationResumed(_ name: String) {
         update { $0.pausedDestinations[name] = nil }
+    }
+
+    /// Records the rate of a paced destination, or nil when pacing ended.
+    public func destinationPaced(_ name: String, rate: Double?) {
+        update { $0.pacedDestinations[name] = rate }
     }
 
     public func configReloaded(succeeded: Bool) {

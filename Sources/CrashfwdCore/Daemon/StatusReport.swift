@@ -41,6 +41,9 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var queue: QueueSummary
     /// Paused destinations with the time of their next attempt.
     public var pausedDestinations: [String: Double]
+    /// Destinations paced after an overload response, with their rate in requests per
+    /// second; nil in status files written by versions without pacing.
+    public var pacedDestinations: [String: Double]?
     public var lastDelivery: Double?
     public var lastError: String?
     public var lastErrorAt: Double?
@@ -52,6 +55,9 @@ public struct StatusReport: Codable, Sendable, Equatable {
         if let lastDelivery { parts.append("last at \(StatusReport.iso8601(lastDelivery))") }
         if !pausedDestinations.isEmpty {
             parts.append("paused: \(pausedDestinations.keys.sorted().joined(separator: ","))")
+        }
+        if let paced = pacedDestinations, !paced.isEmpty {
+            parts.append("paced: \(paced.keys.sorted().joined(separator: ","))")
         }
         return parts.joined(separator: "; ")
     }
@@ -165,7 +171,8 @@ extension Daemon {
             ticketsCreated: counters.ticketsCreated, duplicatesSkipped: counters.duplicatesSkipped,
             deliveryFailures: counters.deliveryFailures, configReloads: counters.configReloads,
             configReloadFailures: counters.configReloadFailures, queue: QueueSummary(queue: queue),
-            pausedDestinations: counters.pausedDestinations, lastDelivery: counters.lastDelivery,
+            pausedDestinations: counters.pausedDestinations,
+            pacedDestinations: counters.pacedDestinations, lastDelivery: counters.lastDelivery,
             lastError: counters.lastError, lastErrorAt: counters.lastErrorAt)
     }
 }

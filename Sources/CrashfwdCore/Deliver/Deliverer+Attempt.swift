@@ -78,12 +78,15 @@ extension Deliverer {
         report.lastStatus = response.status
         report.updatedAt = Clock.now()
         commit(report, holdOnFailure: true)
-        shared.withLock { state in
+        // The rate is nil when this acceptance ended the destination's pacing.
+        let (wasPaced, rate) = shared.withLock { state -> (Bool, Double?) in
             state.paused[destination.name] = nil
-            if state.pacing[destination.name]?.accepted() == true {
-                state.pacing[destination.name] = nil
-            }
+            guard var pacing = state.pacing[destination.name] else { return (false, nil) }
+            let recovered = pacing.accepted()
+            state.pacing[destination.name] = recovered ? nil : pacing
+            return (true, recovered ? nil : pacing.rate)
         }
+        if wasPaced { statistics.destinationPaced(destination.name, rate: rate) }
         statistics.destinationResumed(destination.name)
         statistics.ticketCreated()
         Log.info(
@@ -127,7 +130,7 @@ extension Deliverer {
     /// rate the first time.
     func overloaded(_ destination: DestinationConfig, retryAfter: Double) {
         let interval = min(settings.overloadInterval, settings.maximumBackoff)
-        let (started, holdUntil) = shared.withLock { state in
+        let (started, holdUntil, rate) = shared.withLock { state in
             let started = state.pacing[destination.name] == nil
             var pacing =
                 state.pacing[destination.name]
@@ -135,8 +138,9 @@ extension Deliverer {
             pacing.overloaded(
                 now: Clock.now(), retryAfter: retryAfter, fraction: Double.random(in: 0...1))
             state.pacing[destination.name] = pacing
-            return (started, pacing.holdUntil)
+            return (started, pacing.holdUntil, pacing.rate)
         }
+        statistics.destinationPaced(destination.name, rate: rate)
         if started {
             Log.warning(
                 "destination reported overload; slowing to one request per interval, then speeding up as requests are accepted",

@@ -194,10 +194,12 @@ public final class Deliverer: Sendable {
         }
         if !paced.isEmpty {
             let pending = queue.pendingDestinations()
-            if !paced.isSubset(of: pending) {
+            let idle = paced.subtracting(pending)
+            if !idle.isEmpty {
                 shared.withLock { state in
-                    state.pacing = state.pacing.filter { pending.contains($0.key) }
+                    for name in idle { state.pacing[name] = nil }
                 }
+                for name in idle { statistics.destinationPaced(name, rate: nil) }
             }
         }
         return queue.earliestAttempt(skipping: claimed, notBefore: notBefore)
