@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """A discrete-event model of the fleet power-on benchmark, for tuning delivery pacing.
 
-Models DEVICES daemons with REPORTS queued reports each, started within 1.1 s, each waiting a
-random part of startup_delay, then sending at rate_limit with the overload pacing of
-Sources/CrashfwdCore/Deliver/OverloadPacing.swift, against one server that admits LIMIT
-requests in any sliding second and responds with 429 and Retry-After: 1 beyond that, as
+Models DEVICES daemons with REPORTS queued reports each, started within 1.1 s. Each waits a
+random part of startup_delay, then sends at rate_limit with the overload pacing of
+Sources/CrashfwdCore/Deliver/OverloadPacing.swift. The server admits LIMIT requests in any
+sliding second and responds with 429 and Retry-After: 1 beyond that, as
 centercode-sandbox --rate-limit does. Request round trips are a fixed 5 ms and per-report
 retry backoff is left out, so the figures are estimates to compare settings, not
-measurements; bench/fleet.sh measures the real daemons.
+measurements. bench/fleet.sh measures the real daemons.
 
 usage: bench/fleet-model.py [--devices 200] [--reports 20] [--limit 20]
                             [--startup-delay 30] [--interval 60] [--seeds 3]

@@ -5,9 +5,9 @@ usage: bench/memory-map.py PID [LABEL] [--rows N]
 
 Prints a Markdown table with one row per file (all its mappings summed) and one row each
 for the heap, the stacks and the other anonymous mappings, largest Rss first, then the
-totals. Columns, in KiB: Rss; Pss (Proportional Set Size: each page divided by the number
-of processes that map it); Anonymous; file-backed pages split into clean and dirty; and
-the resident part of the executable mappings (text). Rows after the first N are summed
+totals. The columns, in KiB, are Rss, Pss, anonymous pages, clean and dirty file-backed
+pages, and the resident part of the executable mappings (text). Pss (Proportional Set
+Size) divides each page by the number of processes that map it. Rows after the first N are summed
 into one "other" row.
 """
 

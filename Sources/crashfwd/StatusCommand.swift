@@ -10,11 +10,11 @@ enum StatusCommand {
 
         Shows whether the daemon runs, its version and uptime, the sources and their
         positions, crashes detected, tickets created, failed deliveries, paused
-        destinations and the last error, from the status file the daemon writes on every
-        change (default STATE/status.json). Queue counts and the age of the oldest pending
-        report are read from the queue directory at the time of the call. Reads only
-        state_directory and the service section of the config, so it works without the
-        API key.
+        destinations, destinations paced after a 429 and the last error, from the status
+        file the daemon writes on every change (default STATE/status.json). Queue counts
+        and the age of the oldest pending report are read from the queue directory at the
+        time of the call. Reads only state_directory and the service section of the
+        config, so it works without the API key.
 
         Exit status: 0 when the daemon runs, 3 when it does not, 1 on an error.
         """

@@ -3,7 +3,7 @@ import Testing
 
 @testable import CrashfwdCore
 
-/// A report with a chosen id, state and times, for index tests.
+/// Makes a report with a chosen id, state and times, for index tests.
 func makeIndexedReport(
     _ id: String, state: Report.State = .queued, createdAt: Double = 0,
     nextAttemptAt: Double = 0, destination: String = "sandbox"

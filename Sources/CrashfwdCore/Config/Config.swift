@@ -50,9 +50,9 @@ public struct DeliveryConfig: Sendable {
     public var maximumInFlight: Int = 1
     /// Requests per second over all destinations (token bucket); 0 means no limit.
     public var rateLimit: Double = 2
-    /// Seconds between requests to a destination right after it answered 429 (or a
-    /// retryable status with `Retry-After`); the rate then recovers as requests are
-    /// accepted. Capped at `maximumBackoff`.
+    /// Seconds between requests to a destination right after it responded with 429 (or a
+    /// retryable status with `Retry-After`). The rate then recovers as requests are
+    /// accepted. The delivery stage caps it at `maximumBackoff`.
     public var overloadInterval: Double = 60
     /// Seconds before a destination paused by a 401, 403 or 404 is tried again; each
     /// further rejection doubles the wait, up to one hour.

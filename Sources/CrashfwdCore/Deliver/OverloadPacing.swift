@@ -2,11 +2,12 @@
 /// with `Retry-After`), modelled on TCP's congestion control.
 ///
 /// A device cannot see how many others share the server, so it reacts to overload the way
-/// TCP reacts to a retransmission timeout: the rate falls to one request per
-/// `overload_interval`, doubles with each accepted request until it reaches half the rate
-/// it had before (slow start), then grows by `additiveShare` of the ceiling per accepted
-/// request (congestion avoidance). A fleet that powers on together thus backs off as a
-/// whole instead of each device going on at `rate_limit`. Not thread-safe: guard it.
+/// TCP reacts to a retransmission timeout. The rate falls to one request per
+/// `overload_interval`. It then doubles with each accepted request until it reaches half
+/// the rate it had before (slow start), and after that grows by `additiveShare` of the
+/// ceiling per accepted request (congestion avoidance). A fleet that powers on together
+/// thus backs off as a whole instead of each device going on at `rate_limit`. Not
+/// thread-safe, so the caller guards it with a lock.
 struct OverloadPacing: Sendable, Equatable {
     /// The rate the destination recovers to, in requests per second: `rate_limit`, or
     /// `unlimitedCeiling` when `rate_limit` is 0.

@@ -110,7 +110,7 @@ struct ReportIndex: Sendable {
     var count: Int { records.count }
 
     /// Makes room for `capacity` records, so a scan of a known number of files allocates
-    /// each array once instead of doubling it, which briefly holds the old and new copy.
+    /// each array once instead of doubling it, which briefly keeps the old and new copy.
     mutating func reserveCapacity(_ capacity: Int) {
         records.reserveCapacity(capacity)
         if capacity * 2 > buckets.count {
