@@ -31,12 +31,14 @@ let package = Package(
     ],
     targets: [
         systemLibrary("CSystemd", pkgConfig: "libsystemd", apt: "libsystemd-dev"),
-        systemLibrary("CCurl", pkgConfig: "libcurl", apt: "libcurl4-openssl-dev"),
         systemLibrary("CPCRE2", pkgConfig: "libpcre2-8", apt: "libpcre2-dev"),
         systemLibrary("CYAML", pkgConfig: "yaml-0.1", apt: "libyaml-dev"),
         systemLibrary("CMicroHTTPD", pkgConfig: "libmicrohttpd", apt: "libmicrohttpd-dev"),
         systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
         .systemLibrary(name: "CLinux"),
+        // libcurl is loaded at run time (see Sources/CCurl/include/CCurl.h); its -dev package
+        // provides the header, and Debian's libcurl4 the library.
+        .target(name: "CCurl"),
         .target(
             name: "CrashfwdCore",
             dependencies: ["CLinux", "CSystemd", "CCurl", "CPCRE2", "CYAML", "CZlib"]

@@ -7,7 +7,8 @@
 # Swift runtime and Foundation statically). The script rejects a binary that needs a
 # Swift shared library, because devices have no Swift runtime; --allow-dynamic-swift
 # skips that check, for packaging tests with the debug binary. Depends: lists the Debian
-# packages that provide the binary's NEEDED libraries on this machine.
+# packages that provide the binary's NEEDED libraries on this machine, and libcurl, which
+# the binary loads with dlopen when it first sends a request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,7 @@ done
 [ -x "$binary" ] || { echo "build-deb: $binary not found; run 'make release' first" >&2; exit 1; }
 
 needed=$(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+loaded_at_run_time="libcurl.so.4"
 swift_libraries=$(echo "$needed" | grep -E '^lib(swift|Foundation|dispatch|BlocksRuntime|_FoundationICU)' || true)
 if [ -n "$swift_libraries" ] && [ "$allow_dynamic_swift" -ne 1 ]; then
     echo "build-deb: $binary needs Swift shared libraries: $(echo $swift_libraries)" >&2
@@ -36,14 +38,20 @@ if [ -n "$swift_libraries" ] && [ "$allow_dynamic_swift" -ne 1 ]; then
     exit 1
 fi
 
-# Maps each NEEDED library to the Debian package that ships it here.
+# Maps each library to the Debian package that ships it here.
 depends=$(
-    for soname in $needed; do
+    for soname in $needed $loaded_at_run_time; do
         echo "$swift_libraries" | grep -qx "$soname" && continue
         # ldd prints "NAME => PATH (ADDRESS)", or "PATH (ADDRESS)" for the dynamic loader.
+        # A library that is not NEEDED is looked for next to the binary's libc, which is
+        # the directory of the binary's architecture.
         path=$(ldd "$binary" | awk -v name="$soname" '
             $1 == name && $2 == "=>" { print $3; exit }
             $1 ~ ("/" name "$") { print $1; exit }')
+        if [ -z "$path" ]; then
+            libc=$(ldd "$binary" | awk '$1 == "libc.so.6" { print $3; exit }')
+            [ -e "$(dirname "$libc")/$soname" ] && path="$(dirname "$libc")/$soname"
+        fi
         [ -n "$path" ] || { echo "build-deb: cannot resolve $soname" >&2; exit 1; }
         package=$(dpkg -S "$(realpath "$path")" 2>/dev/null || dpkg -S "$path") || {
             echo "build-deb: no package ships $path" >&2; exit 1; }

@@ -49,7 +49,8 @@ public struct TransportOptions: Sendable {
 
 /// A libcurl easy handle that posts JSON and files.
 ///
-/// The handle is created with `curl_easy_init` and freed with `curl_easy_cleanup` in
+/// The first client loads libcurl (see `crashfwd_curl_load`), so a daemon that never sends
+/// anything never maps it. The handle is created with `curl_easy_init` and freed with `curl_easy_cleanup` in
 /// `deinit`; it is reused between requests so connections are kept alive. One client must
 /// be used by one thread at a time. Redirects are never followed, so the API key in a URL
 /// cannot be sent to another host. Peer and host verification stay on for HTTPS.
@@ -57,32 +58,30 @@ public final class HTTPClient {
     /// Largest response body kept; the rest is read and dropped.
     public static let maximumBodyBytes = 1 << 20
 
-    private static let globalInit: Bool = {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
-    }()
-
     private let handle: UnsafeMutableRawPointer
     private let options: TransportOptions
 
     public init(options: TransportOptions = TransportOptions()) throws {
-        _ = HTTPClient.globalInit
-        guard let handle = curl_easy_init() else {
+        if let failure = crashfwd_curl_load() {
+            throw TransportError(code: -1, message: String(cString: failure), url: "")
+        }
+        guard let handle = crashfwd_curl_easy_init() else {
             throw TransportError(code: -1, message: "curl_easy_init failed", url: "")
         }
         self.handle = handle
         self.options = options
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { crashfwd_curl_easy_cleanup(handle) }
 
     /// Posts a JSON body and returns the response, whatever its status.
     public func postJSON(url: String, body: [UInt8]) throws -> HTTPResponse {
-        curl_easy_reset(handle)
+        crashfwd_curl_easy_reset(handle)
         var headers: UnsafeMutablePointer<curl_slist>? = nil
         for header in ["Content-Type: application/json", "Accept: application/json", "Expect:"] {
-            headers = curl_slist_append(headers, header)
+            headers = crashfwd_curl_slist_append(headers, header)
         }
-        defer { curl_slist_free_all(headers) }
+        defer { crashfwd_curl_slist_free_all(headers) }
         crashfwd_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headers)
         crashfwd_curl_setopt_long(handle, CURLOPT_POST, 1)
         crashfwd_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
@@ -113,7 +112,7 @@ public final class HTTPClient {
             crashfwd_curl_setopt_header_function(handle, collectHeader)
             crashfwd_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, unmanaged.toOpaque())
             configure?(handle)
-            let code = curl_easy_perform(handle)
+            let code = crashfwd_curl_easy_perform(handle)
             // The handle keeps these pointers; clear them before the buffer goes away.
             crashfwd_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, nil)
             return code
@@ -122,7 +121,8 @@ public final class HTTPClient {
             let detail = String(
                 decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) },
                 as: UTF8.self)
-            let message = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
+            let message =
+                detail.isEmpty ? String(cString: crashfwd_curl_easy_strerror(result)) : detail
             throw TransportError(
                 code: Int(result.rawValue), message: message, url: Redactor.shared.redact(url))
         }
@@ -212,25 +212,25 @@ extension HTTPClient {
         url: String, partName: String, filePath: String, fileName: String, contentType: String,
         maximumSpeed: UInt64, stallTimeout: Double, progress: @escaping (UInt64, UInt64) -> Bool
     ) throws -> HTTPResponse {
-        curl_easy_reset(handle)
+        crashfwd_curl_easy_reset(handle)
         // This function owns the mime structure: it is created here and freed by
         // curl_mime_free on return, after curl_easy_reset so the handle no longer refers
         // to it. Its parts belong to it and are freed with it.
-        guard let mime = curl_mime_init(handle) else {
+        guard let mime = crashfwd_curl_mime_init(handle) else {
             throw TransportError(
                 code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_mime_init failed",
                 url: Redactor.shared.redact(url))
         }
         defer {
-            curl_easy_reset(handle)
-            curl_mime_free(mime)
+            crashfwd_curl_easy_reset(handle)
+            crashfwd_curl_mime_free(mime)
         }
 
         try addFilePart(
             to: mime, partName: partName, filePath: filePath, fileName: fileName,
             contentType: contentType, url: url)
-        let headers = curl_slist_append(nil, "Accept: application/json")
-        defer { curl_slist_free_all(headers) }
+        let headers = crashfwd_curl_slist_append(nil, "Accept: application/json")
+        defer { crashfwd_curl_slist_free_all(headers) }
         let relay = Unmanaged.passRetained(ProgressRelay(progress))
         defer { relay.release() }
 
@@ -259,7 +259,7 @@ extension HTTPClient {
         to mime: OpaquePointer, partName: String, filePath: String, fileName: String,
         contentType: String, url: String
     ) throws {
-        guard let part = curl_mime_addpart(mime) else {
+        guard let part = crashfwd_curl_mime_addpart(mime) else {
             throw TransportError(
                 code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "curl_mime_addpart failed",
                 url: Redactor.shared.redact(url))
@@ -267,14 +267,14 @@ extension HTTPClient {
         // curl_mime_filedata opens nothing yet: curl opens and reads the file in chunks
         // while the request body is sent.
         let results = [
-            curl_mime_name(part, partName), curl_mime_filedata(part, filePath),
-            curl_mime_filename(part, fileName), curl_mime_type(part, contentType),
+            crashfwd_curl_mime_name(part, partName), crashfwd_curl_mime_filedata(part, filePath),
+            crashfwd_curl_mime_filename(part, fileName), crashfwd_curl_mime_type(part, contentType),
         ]
         if let failure = results.first(where: { $0 != CURLE_OK }) {
             throw TransportError(
                 code: Int(failure.rawValue),
                 message:
-                    "cannot add '\(filePath)' to the upload: \(String(cString: curl_easy_strerror(failure)))",
+                    "cannot add '\(filePath)' to the upload: \(String(cString: crashfwd_curl_easy_strerror(failure)))",
                 url: Redactor.shared.redact(url))
         }
     }
