@@ -24,6 +24,9 @@ enum CommandLineInterface {
           journal-scan   Read journal files with the journal matchers and count entries
           upload-bench   Upload one file to a loopback sandbox and report the rate
 
+        Started by 'crashfwd run':
+          http-worker    Send the daemon's HTTP requests from a child process
+
         Common options:
           --config PATH      Config file (default: $CRASHFWD_CONFIG or /etc/crashfwd/crashfwd.yaml)
           --log-level LEVEL  debug, info, notice, warning or error (overrides log_level)
@@ -47,6 +50,7 @@ enum CommandLineInterface {
         case "send-test": return SendTestCommand.run(rest)
         case "status": return StatusCommand.run(rest)
         case "upload-bench": return UploadBenchCommand.run(rest)
+        case "http-worker": return HTTPWorkerCommand.run(rest)
         case "version", "--version": print("crashfwd \(CrashfwdVersion.string)"); return 0
         case "help", "-h", "--help": print(usage); return 0
         default:

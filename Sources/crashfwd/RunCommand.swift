@@ -20,7 +20,9 @@ enum RunCommand {
             Log.warning("config warning", ["PROBLEM": warning.description])
         }
         do {
-            let daemon = try Daemon(config: config)
+            // /proc/self/exe is this binary even after a package upgrade replaced the file,
+            // so the worker always speaks the same protocol.
+            let daemon = try Daemon(config: config, httpWorker: "/proc/self/exe")
             daemon.logLevelOverride = options.logLevel
             return try daemon.run()
         } catch {

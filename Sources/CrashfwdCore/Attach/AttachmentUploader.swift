@@ -24,7 +24,8 @@ struct AttachmentUploader {
     /// Attempts every due, unfinished attachment once. Returns true when all are finished;
     /// otherwise the report is saved with the time of the next attempt.
     func uploadDue(
-        _ report: inout Report, destination: DestinationConfig, client: () throws -> HTTPClient,
+        _ report: inout Report, destination: DestinationConfig,
+        client: () throws -> any HTTPTransport,
         now: Double
     ) -> Bool {
         for index in report.attachments.indices {
@@ -44,7 +45,7 @@ struct AttachmentUploader {
 
     func upload(
         _ report: inout Report, at index: Int, destination: DestinationConfig,
-        client: () throws -> HTTPClient
+        client: () throws -> any HTTPTransport
     ) {
         if let reason = rejectionBeforeUpload(report, report.attachments[index]) {
             finish(&report, at: index, state: .failed, error: reason)

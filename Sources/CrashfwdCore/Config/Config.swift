@@ -57,6 +57,9 @@ public struct DeliveryConfig: Sendable {
     /// Seconds before a destination paused by a 401, 403 or 404 is tried again; each
     /// further rejection doubles the wait, up to one hour.
     public var recheckInterval: Double = 60
+    /// Seconds without a request after which the HTTP worker process exits, returning the
+    /// memory libcurl takes; 0 sends from the daemon process and keeps libcurl loaded.
+    public var httpWorkerIdleTimeout: Double = 30
     /// Count, size and age bounds of the queue, including `dead_retention`.
     public var limits = QueueLimits()
 

@@ -174,6 +174,8 @@ extension Config {
             "overload_interval", default: defaults.overloadInterval, minimum: 0.01)
         delivery.recheckInterval = section.seconds(
             "recheck_interval", default: defaults.recheckInterval, minimum: 0.1)
+        delivery.httpWorkerIdleTimeout = section.seconds(
+            "http_worker_idle_timeout", default: defaults.httpWorkerIdleTimeout)
         readLimits(&section, into: &delivery.limits)
         return delivery
     }

@@ -20,7 +20,7 @@ extension Daemon {
         let components: Components
         do {
             components = try Daemon.makeComponents(
-                config: fresh, queue: queue, statistics: statistics)
+                config: fresh, queue: queue, statistics: statistics, httpWorker: httpWorker)
         } catch {
             rejectReload("cannot start the new sources or matchers: \(error)")
             return

@@ -14,6 +14,7 @@ import CSystemd
 public final class Daemon {
     var config: Config
     let statistics: Statistics
+    let httpWorker: String?
     let queue: ReportQueue
     var detector: Detector
     var folder: CrashFolder
@@ -46,8 +47,11 @@ public final class Daemon {
         var deliverer: Deliverer
     }
 
-    public init(config: Config) throws {
+    /// `httpWorker` is the crashfwd executable that sends requests from a child process
+    /// (see `HTTPWorker`); nil sends them from this process.
+    public init(config: Config, httpWorker: String? = nil) throws {
         self.config = config
+        self.httpWorker = httpWorker
         let statistics = Statistics()
         self.statistics = statistics
         try FileIO.makeDirectory(config.stateDirectory)
@@ -67,7 +71,7 @@ public final class Daemon {
                 ["FILE": "\(queue.quarantineDirectory)/\(moved.file)", "ERROR": moved.reason])
         }
         let components = try Daemon.makeComponents(
-            config: config, queue: queue, statistics: statistics)
+            config: config, queue: queue, statistics: statistics, httpWorker: httpWorker)
         detector = components.detector
         folder = components.folder
         renderers = components.renderers
@@ -78,9 +82,9 @@ public final class Daemon {
 
     /// Builds the sources, detector, renderers and deliverer of a config. Sources resume
     /// from the positions saved in the state directory.
-    static func makeComponents(config: Config, queue: ReportQueue, statistics: Statistics) throws
-        -> Components
-    {
+    static func makeComponents(
+        config: Config, queue: ReportQueue, statistics: Statistics, httpWorker: String?
+    ) throws -> Components {
         AttachmentUploader.configure(config.attach)
         let device = DeviceFacts.current()
         let renderers = config.destinations.mapValues {
@@ -102,7 +106,7 @@ public final class Daemon {
         }
         let deliverer = try Deliverer(
             queue: queue, destinations: config.destinations, settings: config.delivery,
-            statistics: statistics)
+            statistics: statistics, httpWorker: httpWorker)
         return Components(
             detector: detector, folder: folder, renderers: renderers, tailer: tailer,
             sources: sources,

@@ -17,6 +17,9 @@ public final class Deliverer: Sendable {
     let settings: DeliveryConfig
     let policy: RetryPolicy
     let statistics: Statistics
+    /// The crashfwd executable that runs `http-worker` for each delivery thread, or nil to
+    /// send from this process.
+    let httpWorker: String?
     let shared: Mutex<DeliveryState>
     private let signal: WakeSignal
     private let requestWatch: Int32
@@ -30,9 +33,10 @@ public final class Deliverer: Sendable {
 
     public init(
         queue: ReportQueue, destinations: [String: DestinationConfig], settings: DeliveryConfig,
-        statistics: Statistics
+        statistics: Statistics, httpWorker: String? = nil
     ) throws {
         self.queue = queue
+        self.httpWorker = httpWorker
         self.destinations = destinations
         self.settings = settings
         self.policy = RetryPolicy(
@@ -78,11 +82,17 @@ public final class Deliverer: Sendable {
 
     /// Runs one delivery thread's loop until `stop()`.
     func work() {
-        let clients = ClientCache()
+        let clients = ClientCache(
+            workerExecutable: settings.httpWorkerIdleTimeout > 0 ? httpWorker : nil,
+            idleSeconds: settings.httpWorkerIdleTimeout)
+        defer { clients.stopWorker() }
         while !isStopping {
             let next = deliverDue(now: Clock.now(), clients: clients)
             if isStopping { break }
-            wait(seconds: next.map { max(0, $0 - Clock.now()) })
+            clients.stopIdleWorker()
+            var seconds = next.map { max(0, $0 - Clock.now()) }
+            if let stop = clients.secondsUntilWorkerStop() { seconds = min(seconds ?? stop, stop) }
+            wait(seconds: seconds)
         }
     }
 
@@ -243,14 +253,34 @@ struct DeliveryState: Sendable {
     }
 }
 
-/// The HTTP clients of one delivery thread, one per destination.
+/// The HTTP clients of one delivery thread, one per destination. With a worker executable
+/// they send through one `HTTPWorker`; without, they run libcurl in this process.
 final class ClientCache {
     private var clients: [String: HTTPClient] = [:]
+    private let worker: HTTPWorker?
 
-    func client(for destination: DestinationConfig) throws -> HTTPClient {
+    init(workerExecutable: String?, idleSeconds: Double) {
+        worker = workerExecutable.map { HTTPWorker(executable: $0, idleSeconds: idleSeconds) }
+    }
+
+    func client(for destination: DestinationConfig) throws -> any HTTPTransport {
+        let options = TransportOptions(destination: destination)
+        if let worker {
+            return WorkerHTTPClient(worker: worker, handleKey: destination.name, options: options)
+        }
         if let client = clients[destination.name] { return client }
-        let client = try HTTPClient(options: TransportOptions(destination: destination))
+        let client = try HTTPClient(options: options)
         clients[destination.name] = client
         return client
     }
+
+    /// Stops the worker when it has been idle long enough.
+    func stopIdleWorker() { worker?.stopIfIdle(now: Clock.monotonic()) }
+
+    /// Seconds until a running worker has been idle long enough to stop, or nil.
+    func secondsUntilWorkerStop() -> Double? {
+        worker?.secondsUntilIdleStop(now: Clock.monotonic())
+    }
+
+    func stopWorker() { worker?.stop() }
 }

@@ -25,7 +25,7 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
 }
 
 /// TLS and proxy settings of one destination.
-public struct TransportOptions: Sendable {
+public struct TransportOptions: Equatable, Sendable {
     public var timeout: Double = 30
     public var connectTimeout: Double = 10
     public var caFile: String?
