@@ -2,8 +2,8 @@
 //
 // libcurl pulls in about 27 shared libraries (OpenSSL, GnuTLS, Kerberos, LDAP, SSH and
 // more) whose pages would stay resident in a daemon that spends most of its life idle.
-// Loading it only when the first request is made keeps them out of a device on which
-// nothing has crashed. The types and constants still come from libcurl's -dev package.
+// Only the process that sends requests loads it: the HTTP worker, or a command such as
+// send-test. The types and constants still come from libcurl's -dev package.
 // The functions below wrap the pointers that crashfwd_curl_load resolves.
 //
 // curl_easy_setopt and curl_easy_getinfo are variadic, and Swift cannot call C variadic
