@@ -16,9 +16,20 @@ OUT=.build/fuzz
 SANITIZE=(-sanitize=fuzzer,address -parse-as-library -g -Onone -use-ld=lld)
 INCLUDES=()
 for map in Sources/*/module.modulemap; do INCLUDES+=(-I "$(dirname "$map")"); done
-LIBS=(-lsystemd -lcurl -lpcre2-8 -lyaml -lz)
+LIBS=(-lsystemd -lpcre2-8 -lyaml -lz)
 
-mkdir -p "$OUT/module"
+mkdir -p "$OUT/module" "$OUT/ccurl"
+# CCurl is a C target, which loads libcurl at run time: SwiftPM writes its module map, so
+# write one here, and compile its source into an object that each target links.
+cat >"$OUT/ccurl/module.modulemap" <<EOF
+module CCurl {
+    header "$PWD/Sources/CCurl/include/CCurl.h"
+    export *
+}
+EOF
+INCLUDES+=(-I "$OUT/ccurl")
+${CLANG:-clang} -c -g -fsanitize=address -I Sources/CCurl/include Sources/CCurl/loader.c \
+    -o "$OUT/ccurl/loader.o"
 mapfile -t core_sources < <(find Sources/CrashfwdCore -name '*.swift' | sort)
 
 # Rebuild the library only when a source is newer than it.
@@ -37,5 +48,5 @@ fi
 for target in "${targets[@]}"; do
     echo "fuzz: linking $OUT/$target"
     "$SWIFTC" "${SANITIZE[@]}" -module-name "Fuzz$target" -I "$OUT/module" "${INCLUDES[@]}" \
-        "Fuzz/Targets/$target.swift" "$library" "${LIBS[@]}" -o "$OUT/$target"
+        "Fuzz/Targets/$target.swift" "$library" "$OUT/ccurl/loader.o" "${LIBS[@]}" -o "$OUT/$target"
 done
