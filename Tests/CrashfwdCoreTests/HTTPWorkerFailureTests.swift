@@ -84,3 +84,16 @@ import Testing
         #expect(!worker.isRunning)
     }
 }
+
+@Suite struct HTTPWorkerExecutableTests {
+    @Test func runningBinaryResolvedToItsPath() throws {
+        let worker = HTTPWorker(executable: "/proc/self/exe", idleSeconds: 30)
+        let expected = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        #expect(worker.resolvedExecutable() == expected)
+    }
+
+    @Test func otherPathKept() {
+        let worker = HTTPWorker(executable: "/usr/sbin/crashfwd", idleSeconds: 30)
+        #expect(worker.resolvedExecutable() == "/usr/sbin/crashfwd")
+    }
+}

@@ -30,6 +30,23 @@ struct HTTPWorkerTests {
         #expect(crashfwd.stop() == 0)
     }
 
+    /// A package upgrade replaces the binary while the daemon runs: the worker must still
+    /// be the daemon's own binary, which /proc/self/exe reaches after the file is gone.
+    @Test func workerStartsAfterBinaryDeleted() throws {
+        let sandbox = try SandboxServer()
+        let crashfwd = try CrashfwdProcess(config: Self.config(sandbox: sandbox))
+        let copy = crashfwd.directory.file("crashfwd-copy")
+        try FileManager.default.copyItem(atPath: Binaries.path("crashfwd"), toPath: copy)
+        crashfwd.executable = copy
+        try crashfwd.start()
+        try FileManager.default.removeItem(atPath: copy)
+
+        try crashfwd.append([CrashfwdProcess.segfaultLine(pid: 5401)])
+        try waitUntil("the ticket exists") { try sandbox.tickets().count == 1 }
+        #expect(!crashfwd.log.contains("HTTP worker failed"))
+        #expect(crashfwd.stop() == 0)
+    }
+
     /// Starts crashfwd against a sandbox that delays the create request by 3 s, appends
     /// one crash and returns once the worker sending it is running. The sandbox stops when
     /// the caller releases it.

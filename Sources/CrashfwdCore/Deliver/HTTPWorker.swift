@@ -34,7 +34,8 @@ final class HTTPWorker {
     private var socket: Int32 = -1
     private var lastUsed = 0.0
 
-    /// `executable` is the crashfwd binary; `/proc/self/exe` names the one running.
+    /// `executable` is the crashfwd binary; `/proc/self/exe` names the one running (see
+    /// `resolvedExecutable`).
     init(executable: String, idleSeconds: Double) {
         self.executable = executable
         self.idleSeconds = idleSeconds
@@ -164,19 +165,35 @@ final class HTTPWorker {
             for pointer in argumentPointers + environmentPointers { free(pointer) }
         }
         var child: pid_t = 0
+        let path = resolvedExecutable()
         let result = crashfwd_spawn_with_socket(
-            &child, executable, &argumentPointers, &environmentPointers, pair[1])
+            &child, path, &argumentPointers, &environmentPointers, pair[1])
         close(pair[1])
         guard result == 0 else {
             close(pair[0])
             throw WorkerProtocolError(
                 description:
-                    "cannot start '\(executable) http-worker': \(String(cString: strerror(result)))"
+                    "cannot start '\(path) http-worker': \(String(cString: strerror(result)))"
             )
         }
         process = child
         socket = pair[0]
         Log.debug("HTTP worker started", ["PID": "\(child)"])
+    }
+
+    /// Returns the file to run for `/proc/self/exe`: the path of the running binary while
+    /// that file is in place, and `/proc/self/exe` itself once it has been deleted or
+    /// replaced (by a package upgrade), which still runs the binary of this process. The
+    /// path is preferred because valgrind reports the client's path for the link but would
+    /// run its own tool binary through it.
+    func resolvedExecutable() -> String {
+        guard executable == "/proc/self/exe" else { return executable }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(executable, &buffer, buffer.count - 1)
+        guard length > 0 else { return executable }
+        let path = String(
+            decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path.hasSuffix(" (deleted)") ? executable : path
     }
 
     /// Returns this process's environment without the variables that hold an API key

@@ -11,6 +11,8 @@ final class CrashfwdProcess {
     let logFile: String
     let stateDirectory: String
     var environment: [String: String]
+    /// The binary `start()` runs; nil runs the one built with the tests.
+    var executable: String?
     private var process: Process?
     private var runs = 0
 
@@ -42,7 +44,7 @@ final class CrashfwdProcess {
     /// Starts `crashfwd run`; its stderr is appended to `logFile`.
     func start(arguments: [String] = []) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.path("crashfwd"))
+        process.executableURL = URL(fileURLWithPath: executable ?? Binaries.path("crashfwd"))
         process.arguments = ["run", "--config", configPath] + arguments
         process.environment = environment
         if !FileManager.default.fileExists(atPath: logFile) {
