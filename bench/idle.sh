@@ -5,7 +5,8 @@
 # system calls counted by strace -c -f. Then one crash is delivered, and crashfwd's RSS is
 # measured again after its HTTP worker process has exited.
 #
-# usage: bench/idle.sh   (environment: IDLE_SECONDS=60)
+# usage: bench/idle.sh   (environment: IDLE_SECONDS=60 WORKER_IDLE=30s)
+# WORKER_IDLE is crashfwd's http_worker_idle_timeout; 0s sends from the daemon process.
 # crashfwd runs with a watchdog (WATCHDOG_USEC=60 s, as the packaged unit's WatchdogSec)
 # and NOTIFY_SOCKET pointing at a listener owned by this script, so its pings are counted.
 # Targets: RSS < 12 MB, before and after the delivery; no wake-ups besides the watchdog pings.
@@ -14,6 +15,7 @@ source "$(dirname "$0")/lib.sh"
 bench_init idle
 
 seconds=${IDLE_SECONDS:-60}
+worker_idle=${WORKER_IDLE:-30s}
 strace_seconds=$(( seconds < 20 ? seconds : 20 ))
 watchdog_usec=60000000
 files=("$WORK/app.log" "$WORK/kern.log" "$WORK/daemon.log")
@@ -23,7 +25,9 @@ done
 
 start_sandbox
 start_notify_listener notify
-write_crashfwd_config "$WORK/crashfwd.yaml" "$WORK/state" "$SANDBOX_URL" "" "${files[@]}"
+write_crashfwd_config "$WORK/crashfwd.yaml" "$WORK/state" "$SANDBOX_URL" "delivery:
+  startup_delay: 0s
+  http_worker_idle_timeout: $worker_idle" "${files[@]}"
 enable_journal_watch "$WORK/crashfwd.yaml"
 WATCHDOG_USEC=$watchdog_usec start_crashfwd "$WORK/crashfwd.yaml"
 wait_for_log "$WORK/crashfwd.log" "crashfwd started" || { cat "$WORK/crashfwd.log" >&2; exit 1; }
@@ -70,7 +74,7 @@ read -r crashfwd_calls crashfwd_waits < "$WORK/crashfwd.syscalls"
 read -r syslog_calls syslog_waits < "$WORK/syslog-ng.syscalls"
 
 # One crash, then idle again: the HTTP worker that sent the ticket exits after
-# http_worker_idle_timeout (30 s), and the daemon should be back at its idle size.
+# http_worker_idle_timeout, and the daemon should be back at its idle size.
 log "one crash, then idle until the HTTP worker exits"
 python3 "$BENCH_ROOT/bench/append-crashes.py" "$WORK/app.log" 1 0 "$WORK/times"
 wait_for_tickets 1 30 || { log "no ticket after 30 s"; cat "$WORK/crashfwd.log" >&2; exit 1; }
@@ -106,9 +110,14 @@ printf '| syslog-ng 3.38 | %s | %s | %s | %s | %s |\n' "$(mb "$syslog_rss")" "$s
 echo
 echo "crashfwd sent $pings watchdog pings in the $seconds s window."
 echo
-echo "After the idle window one crash line was appended. The HTTP worker that sent its"
-echo "ticket had $(mb "$worker_rss") MB resident; 5 s after it exited (\`http_worker_idle_timeout\`,"
-echo "30 s), crashfwd run had $(mb "$after_rss") MB resident."
+if [ "$worker_rss" -gt 0 ]; then
+    echo "After the idle window one crash line was appended. The HTTP worker that sent its"
+    echo "ticket had $(mb "$worker_rss") MB resident; 5 s after it exited (\`http_worker_idle_timeout:"
+    echo "$worker_idle\`), crashfwd run had $(mb "$after_rss") MB resident."
+else
+    echo "After the idle window one crash line was appended. crashfwd run sent its ticket"
+    echo "itself (\`http_worker_idle_timeout: $worker_idle\`) and had $(mb "$after_rss") MB resident 5 s later."
+fi
 echo
 echo "Resident memory per mapped file at the end of the idle window, in KiB, from"
 echo "\`bench/memory-map.py PID\` (/proc/PID/smaps). Pss divides each page by the number of"
