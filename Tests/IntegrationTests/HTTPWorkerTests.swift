@@ -81,6 +81,18 @@ struct HTTPWorkerTests {
         try waitUntil("the worker ends with the daemon", timeout: 5) { !isAlive(worker) }
     }
 
+    /// systemctl stop sends SIGTERM to every process of the service: the request in
+    /// flight still completes, so the ticket is recorded and never sent twice.
+    @Test func stopSignalToAllLetsRequestFinish() throws {
+        let (sandbox, crashfwd, worker) = try Self.startWithRequestInFlight(pid: 5501)
+        kill(worker, SIGTERM)
+        #expect(crashfwd.stop() == 0)
+        #expect(try sandbox.tickets().count == 1)
+        let rows = try crashfwd.command(["queue", "list"]).output.split(separator: "\n")
+        #expect(rows.dropFirst().contains { $0.contains(" done ") }, "\(rows)")
+        #expect(!crashfwd.log.contains("HTTP worker failed"))
+    }
+
     @Test func killedWorkerIsReplaced() throws {
         let (sandbox, crashfwd, worker) = try Self.startWithRequestInFlight(pid: 5301)
         defer { withExtendedLifetime(sandbox) {} }

@@ -19,6 +19,10 @@ public enum HTTPWorkerServer {
         }
         // Requests carry the API key, which must not reach a core dump.
         _ = crashfwd_disable_core_dumps()
+        // systemd's stop and a terminal's Ctrl-C signal every process of the service or
+        // the process group. The daemon lets the request in flight finish before it exits,
+        // so the worker ends only when the daemon closes the socket or dies.
+        for stopSignal in [SIGTERM, SIGINT, SIGHUP] { signal(stopSignal, SIG_IGN) }
         var clients: [String: (options: TransportOptions, client: HTTPClient)] = [:]
         while true {
             let frame: WorkerFrame
