@@ -47,6 +47,23 @@ struct HTTPWorkerTests {
         #expect(crashfwd.stop() == 0)
     }
 
+    /// stop() must wake every delivery thread, not only the first one to read the signal;
+    /// the others would sleep until their next check, up to a minute later.
+    @Test func stopWakesEveryDeliveryThread() throws {
+        let sandbox = try SandboxServer()
+        let config = CrashfwdProcess.config(sandbox: sandbox).replacingOccurrences(
+            of: "  maximum_backoff: 500ms\n",
+            with: "  maximum_backoff: 500ms\n  max_in_flight: 4\n  http_worker_idle_timeout: 0s\n")
+        let crashfwd = try CrashfwdProcess(config: config)
+        try crashfwd.start()
+        try crashfwd.append([CrashfwdProcess.segfaultLine(pid: 5601)])
+        try waitUntil("the ticket exists") { try sandbox.tickets().count == 1 }
+
+        let started = Date()
+        #expect(crashfwd.stop() == 0)
+        #expect(Date().timeIntervalSince(started) < 20, "the limit check runs every 60 s")
+    }
+
     /// Starts crashfwd against a sandbox that delays the create request by 3 s, appends
     /// one crash and returns once the worker sending it is running. The sandbox stops when
     /// the caller releases it.
