@@ -11,8 +11,9 @@ enum HTTPWorkerCommand {
         Usage: crashfwd http-worker --socket-fd N --parent-pid PID
 
         Sends the HTTP requests of 'crashfwd run', which starts this command when it
-        delivers a report and stops it after 30 s without a request. Keeping libcurl in
-        this process lets the daemon give its memory back while idle. Requests and
+        delivers a report and stops it after delivery.http_worker_idle_timeout (30 s by
+        default) without a request. Keeping libcurl in this process lets the daemon give
+        its memory back while idle. Requests and
         responses travel over the Unix socket N, which PID opened.
         """
 
@@ -25,10 +26,15 @@ enum HTTPWorkerCommand {
             case "-h", "--help":
                 print(help)
                 return 0
-            case "--socket-fd":
-                socket = rest.popFirst().flatMap { Int32($0) }
-            case "--parent-pid":
-                parent = rest.popFirst().flatMap { pid_t($0) }
+            case "--socket-fd", "--parent-pid":
+                let text = rest.popFirst() ?? ""
+                guard let number = Int32(text), number >= 0 else {
+                    printError(
+                        "crashfwd http-worker: invalid \(argument) '\(text)': expected a number\n\n\(help)"
+                    )
+                    return 2
+                }
+                if argument == "--socket-fd" { socket = number } else { parent = number }
             default:
                 printError("crashfwd http-worker: unknown option '\(argument)'\n\n\(help)")
                 return 2

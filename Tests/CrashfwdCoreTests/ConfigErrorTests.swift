@@ -143,7 +143,7 @@ import Testing
             name: "bad duration",
             yaml: destination + "\ndelivery:\n  initial_backoff: soon\n",
             expected:
-                "test.yaml:11:20: delivery.initial_backoff: invalid duration 'soon': expected a number with an optional unit ms, s, m, h or d (at least 0.01 s)"
+                "test.yaml:11:20: delivery.initial_backoff: invalid duration 'soon': expected a number with an optional unit ms, s, m, h or d (at least 0.01 s, at most 36500d)"
         ),
     ]
 

@@ -41,7 +41,7 @@ struct DestinationReader {
             allowPlainHTTP: allowPlainHTTP, caFile: reader.string("ca_file"),
             clientCertificate: reader.string("client_certificate"),
             clientKey: reader.string("client_key"), proxy: reader.string("proxy"),
-            timeout: reader.seconds("timeout", default: 30, minimum: 1),
+            timeout: reader.seconds("timeout", default: 30, minimum: 1, maximum: 3600),
             filePartName: reader.string("file_part_name") ?? "file")
     }
 

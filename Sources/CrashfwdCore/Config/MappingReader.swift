@@ -78,12 +78,17 @@ struct MappingReader {
     }
 
     /// Reads a duration such as `250ms`, `30s`, `5m`, `2h` or a plain number of seconds.
-    mutating func seconds(_ key: String, default fallback: Double, minimum: Double = 0) -> Double {
+    /// The default maximum, 100 years, keeps every duration convertible to whole
+    /// milliseconds and `timeval` seconds.
+    mutating func seconds(
+        _ key: String, default fallback: Double, minimum: Double = 0,
+        maximum: Double = 100 * 365 * 86400
+    ) -> Double {
         guard let text = string(key), let node = value(key) else { return fallback }
-        guard let seconds = parseDuration(text), seconds >= minimum else {
+        guard let seconds = parseDuration(text), seconds >= minimum, seconds <= maximum else {
             problems.add(
                 node, keyPath(key),
-                "invalid duration '\(text)': expected a number with an optional unit ms, s, m, h or d (at least \(minimum) s)"
+                "invalid duration '\(text)': expected a number with an optional unit ms, s, m, h or d (at least \(minimum) s, at most \(durationText(maximum)))"
             )
             return fallback
         }
@@ -178,6 +183,15 @@ struct MappingReader {
 }
 
 /// Parses `250ms`, `30s`, `5m`, `2h`, `1d` or a plain number of seconds.
+/// Returns a maximum duration in the largest unit that divides it, such as `1h` or `100d`.
+func durationText(_ seconds: Double) -> String {
+    for (suffix, factor) in [("d", 86400.0), ("h", 3600), ("m", 60)]
+    where seconds >= factor && seconds.truncatingRemainder(dividingBy: factor) == 0 {
+        return "\(Int(seconds / factor))\(suffix)"
+    }
+    return "\(seconds) s"
+}
+
 func parseDuration(_ text: String) -> Double? {
     let trimmed = text.trimmed()
     let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]

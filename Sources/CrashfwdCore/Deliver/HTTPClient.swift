@@ -16,12 +16,17 @@ public struct HTTPResponse: Sendable {
 
 /// A request that got no HTTP answer: DNS, connect, TLS, timeout or a dropped connection.
 public struct TransportError: Error, CustomStringConvertible, Sendable {
-    /// The libcurl result code (`CURLcode`).
+    /// The libcurl result code (`CURLcode`), or -1 when the request failed before libcurl.
     public var code: Int
     public var message: String
     /// The request URL with the API key redacted.
     public var url: String
-    public var description: String { "request to \(url) failed: \(message) (curl error \(code))" }
+    public var description: String {
+        // Negative codes are crashfwd's own failures (the HTTP worker, a missing libcurl).
+        code < 0
+            ? "request to \(url) failed: \(message)"
+            : "request to \(url) failed: \(message) (curl error \(code))"
+    }
 }
 
 /// TLS and proxy settings of one destination.
@@ -137,9 +142,10 @@ public final class HTTPClient {
         crashfwd_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         crashfwd_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         crashfwd_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-        crashfwd_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
         crashfwd_curl_setopt_long(
-            handle, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000))
+            handle, CURLOPT_TIMEOUT_MS, HTTPClient.milliseconds(options.timeout))
+        crashfwd_curl_setopt_long(
+            handle, CURLOPT_CONNECTTIMEOUT_MS, HTTPClient.milliseconds(options.connectTimeout))
         crashfwd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
         crashfwd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
         crashfwd_curl_setopt_long(handle, CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
@@ -156,6 +162,16 @@ public final class HTTPClient {
             crashfwd_curl_setopt_off(
                 handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(options.maximumUploadSpeed))
         }
+    }
+}
+
+extension HTTPClient {
+    /// Converts a timeout to libcurl's milliseconds. The config allows 1 s to 1 h, but the
+    /// options arrive over the worker socket, so they are clamped to 1 ms to 1 day and NaN
+    /// becomes 30 s. The conversion then cannot trap.
+    static func milliseconds(_ seconds: Double) -> Int {
+        guard !seconds.isNaN else { return 30_000 }
+        return Int(min(max(seconds, 0.001), 86400) * 1000)
     }
 }
 

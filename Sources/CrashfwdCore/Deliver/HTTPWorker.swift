@@ -107,18 +107,22 @@ final class HTTPWorker {
     }
 
     /// Returns the seconds the worker may go without sending a frame before it is taken to
-    /// hang: libcurl's own timeout for the request, plus a margin. During an upload libcurl
-    /// reports progress about once a second, so the stall timeout bounds the silence.
+    /// hang. libcurl ends a JSON post after the request timeout, so the margin only covers
+    /// starting the worker. During an upload libcurl calls the progress function about once
+    /// a second even while nothing moves, and the worker forwards it, so a silence of more
+    /// than a few seconds past the connect timeout means the worker has stopped.
     static func answerDeadline(for request: WorkerRequest) -> Double {
         switch request.body {
-        case .json: return request.options.timeout + 30
-        case .file(let upload): return upload.stallTimeout + 30
+        case .json: return request.options.timeout + 5
+        case .file: return request.options.connectTimeout + 10
         }
     }
 
     private func setReceiveTimeout(_ seconds: Double) throws {
+        // The config caps request timeouts at one hour; the clamp keeps the conversion safe.
+        let bounded = min(max(seconds, 0.001), 86400)
         var timeout = timeval(
-            tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+            tv_sec: Int(bounded), tv_usec: Int((bounded - bounded.rounded(.down)) * 1e6))
         let size = socklen_t(MemoryLayout<timeval>.size)
         guard setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, size) == 0 else {
             throw WorkerProtocolError(
@@ -147,7 +151,9 @@ final class HTTPWorker {
     }
 
     private func startIfStopped() throws {
+        reapIfExited()
         guard !isRunning else { return }
+
         var pair: [Int32] = [-1, -1]
         guard
             socketpair(
@@ -182,10 +188,9 @@ final class HTTPWorker {
     }
 
     /// Returns the file to run for `/proc/self/exe`: the path of the running binary while
-    /// that file is in place, and `/proc/self/exe` itself once it has been deleted or
-    /// replaced (by a package upgrade), which still runs the binary of this process. The
-    /// path is preferred because valgrind reports the client's path for the link but would
-    /// run its own tool binary through it.
+    /// that file is in place. Once a package upgrade has deleted or replaced the file, it is
+    /// `/proc/self/exe` itself, which still runs the binary of this process. The path is
+    /// preferred because under valgrind the link would run valgrind's tool binary.
     func resolvedExecutable() -> String {
         guard executable == "/proc/self/exe" else { return executable }
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
@@ -209,6 +214,19 @@ final class HTTPWorker {
         return variables
     }
 
+    /// Forgets a child that exited while idle (killed, or out of memory), so that the next
+    /// request starts a new one instead of failing on the closed socket.
+    private func reapIfExited() {
+        guard isRunning else { return }
+        var status: Int32 = 0
+        guard waitpid(process, &status, WNOHANG) == process else { return }
+        close(socket)
+        socket = -1
+        Log.warning(
+            "HTTP worker exited while idle; starting a new one",
+            ["PID": "\(process)", "EXIT": HTTPWorker.describe(status)])
+    }
+
     /// Kills the child after a failure and returns how it ended.
     private func kill() -> String {
         guard isRunning else { return "not running" }
@@ -223,6 +241,11 @@ final class HTTPWorker {
         while waitpid(process, &status, 0) < 0 {
             if errno != EINTR { return "exit status unknown: \(SystemError("waitpid"))" }
         }
+        return HTTPWorker.describe(status)
+    }
+
+    /// Describes a `waitpid` status: an exit status or the signal that ended the process.
+    static func describe(_ status: Int32) -> String {
         let signal = status & 0x7f
         return signal == 0
             ? "exited with status \((status >> 8) & 0xff)" : "killed by signal \(signal)"
