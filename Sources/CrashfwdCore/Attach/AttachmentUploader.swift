@@ -132,12 +132,13 @@ struct AttachmentUploader {
             retryLater(&report, at: index, error: "\(error)", retryAfter: nil)
             return
         }
-        // Cut short by shutdown: not a failure, so the next start sends it at once.
+        // Cut short by a stop or a reload: not a failure, so the next delivery thread (after
+        // the restart, or at once after a reload) sends it again.
         report.attachments[index].state = .pending
         report.attachments[index].attempts -= 1
         report.attachments[index].nextAttemptAt = 0
         Log.info(
-            "attachment upload interrupted by shutdown; it is sent again after the restart",
+            "attachment upload interrupted by a stop or reload; it is sent again from its start",
             logFields(report, report.attachments[index]))
     }
 
