@@ -145,6 +145,20 @@ import Testing
             expected:
                 "test.yaml:11:20: delivery.initial_backoff: invalid duration 'soon': expected a number with an optional unit ms, s, m, h or d (at least 0.01 s, at most 36500d)"
         ),
+        Case(
+            name: "destination timeout above an hour",
+            yaml: destination.replacingOccurrences(
+                "    project: acme-beta-2\n", with: "    project: acme-beta-2\n    timeout: 1e16s\n"
+            ),
+            expected:
+                "test.yaml:5:14: destinations.main.timeout: invalid duration '1e16s': expected a number with an optional unit ms, s, m, h or d (at least 1.0 s, at most 1h)"
+        ),
+        Case(
+            name: "infinite duration",
+            yaml: destination + "\ndelivery:\n  http_worker_idle_timeout: inf\n",
+            expected:
+                "test.yaml:11:29: delivery.http_worker_idle_timeout: invalid duration 'inf': expected a number with an optional unit ms, s, m, h or d (at least 0.0 s, at most 36500d)"
+        ),
     ]
 
     @Test(arguments: cases)
