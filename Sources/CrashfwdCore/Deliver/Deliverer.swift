@@ -55,9 +55,10 @@ public final class Deliverer: Sendable {
 
     public func wake() { signal.signal() }
 
+    /// Stops every delivery thread; the latched signal wakes all of them, not only one.
     public func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        signal.signal()
+        signal.latch()
     }
 
     var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
@@ -112,7 +113,7 @@ public final class Deliverer: Sendable {
         Log.info("waiting before the first delivery after boot", ["DELAY_SECONDS": format2(delay)])
         let deadline = Clock.monotonic() + delay
         while !isStopping && Clock.monotonic() < deadline {
-            sleep(seconds: deadline - Clock.monotonic())
+            signal.wait(timeout: deadline - Clock.monotonic())
         }
     }
 
@@ -129,22 +130,8 @@ public final class Deliverer: Sendable {
         }
         let timeout = min(seconds ?? Deliverer.limitCheckInterval, Deliverer.limitCheckInterval)
         _ = poll(&descriptors, nfds_t(descriptors.count), Int32((timeout * 1000).rounded(.up)))
-        drainSignal()
+        signal.drain()
         drainRequestWatch()
-    }
-
-    /// Sleeps until `seconds` pass, `wake()` or `stop()`.
-    private func sleep(seconds: Double) {
-        var descriptor = pollfd(fd: signal.descriptor, events: Int16(POLLIN), revents: 0)
-        _ = poll(&descriptor, 1, Int32((min(max(seconds, 0), 86400) * 1000).rounded(.up)))
-        drainSignal()
-    }
-
-    /// Clears the wake signal, except after `stop()`. stop() sets `isStopping` before it
-    /// signals, so the stop signal is never cleared and wakes every delivery thread, not
-    /// only the first one to read it.
-    private func drainSignal() {
-        if !isStopping { signal.drain() }
     }
 
     private func drainRequestWatch() {
@@ -199,7 +186,7 @@ public final class Deliverer: Sendable {
         let delay = shared.withLock { $0.bucket.reserve(now: Clock.monotonic()) }
         let deadline = Clock.monotonic() + delay
         while !isStopping && Clock.monotonic() < deadline {
-            sleep(seconds: deadline - Clock.monotonic())
+            signal.wait(timeout: deadline - Clock.monotonic())
         }
         return !isStopping
     }

@@ -1,4 +1,5 @@
 import CLinux
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -38,6 +39,7 @@ public final class WorkerThread: Sendable {
 /// An eventfd used to wake a thread that sleeps in poll(2).
 public final class WakeSignal: Sendable {
     public let descriptor: Int32
+    private let latched = Atomic<Bool>(false)
 
     public init() throws {
         descriptor = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
@@ -51,8 +53,16 @@ public final class WakeSignal: Sendable {
         _ = write(descriptor, &one, 8)
     }
 
-    /// Clears pending signals after poll reported the descriptor readable.
+    /// Signals for good: `drain()` no longer clears the signal, so every thread that waits
+    /// on it wakes, now and later, and not only the first one to read it.
+    public func latch() {
+        latched.store(true, ordering: .sequentiallyConsistent)
+        signal()
+    }
+
+    /// Clears pending signals after poll reported the descriptor readable, unless latched.
     public func drain() {
+        guard !latched.load(ordering: .sequentiallyConsistent) else { return }
         var value: UInt64 = 0
         _ = read(descriptor, &value, 8)
     }
