@@ -38,15 +38,18 @@ struct WorkerFrame {
         bytes.append(contentsOf: payload)
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes {
-                send(socket, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if sent < 0 {
-                if errno == EINTR { continue }
+            do {
+                offset += try bytes.withUnsafeBytes { buffer in
+                    try retryingInterrupts("send") {
+                        send(
+                            socket, buffer.baseAddress! + offset, buffer.count - offset,
+                            Int32(MSG_NOSIGNAL))
+                    }
+                }
+            } catch {
                 throw WorkerProtocolError(
-                    description: "cannot write to the HTTP worker socket: \(SystemError("send"))")
+                    description: "cannot write to the HTTP worker socket: \(error)")
             }
-            offset += sent
         }
     }
 
@@ -56,7 +59,7 @@ struct WorkerFrame {
         guard let kind = WorkerFrameKind(rawValue: header[0]) else {
             throw WorkerProtocolError(description: "unknown HTTP worker frame kind \(header[0])")
         }
-        let length = header[1...4].reversed().reduce(0) { $0 << 8 | Int($1) }
+        let length = Int(littleEndian(header[1...4]))
         guard length <= maximumPayloadBytes else {
             throw WorkerProtocolError(
                 description: "HTTP worker frame of \(length) bytes is too long")
@@ -71,16 +74,20 @@ struct WorkerFrame {
         var bytes = [UInt8](repeating: 0, count: count)
         var offset = 0
         while offset < count {
-            let received = bytes.withUnsafeMutableBytes {
-                recv(socket, $0.baseAddress! + offset, count - offset, 0)
-            }
-            if received < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK {
-                    throw WorkerProtocolError(description: "timed out waiting for the HTTP worker")
+            let received: Int
+            do {
+                received = try bytes.withUnsafeMutableBytes { buffer in
+                    try retryingInterrupts("recv") {
+                        recv(socket, buffer.baseAddress! + offset, count - offset, 0)
+                    }
                 }
+            } catch let error as SystemError where error.code == EAGAIN || error.code == EWOULDBLOCK
+            {
+                // SO_RCVTIMEO ran out (see HTTPWorker.answerDeadline).
+                throw WorkerProtocolError(description: "timed out waiting for the HTTP worker")
+            } catch {
                 throw WorkerProtocolError(
-                    description: "cannot read from the HTTP worker socket: \(SystemError("recv"))")
+                    description: "cannot read from the HTTP worker socket: \(error)")
             }
             if received == 0 {
                 if offset == 0 && endAllowed { return nil }
@@ -91,6 +98,11 @@ struct WorkerFrame {
         }
         return bytes
     }
+}
+
+/// Returns the unsigned integer that `bytes` (at most 8) encode, least significant first.
+func littleEndian(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+    bytes.reversed().reduce(0) { $0 << 8 | UInt64($1) }
 }
 
 /// Builds a frame payload from integers, floating-point numbers, strings and byte arrays.
@@ -128,7 +140,7 @@ struct WorkerPayloadReader {
 
     mutating func unsignedInteger() throws -> UInt64 {
         guard bytes.count - offset >= 8 else { throw truncated() }
-        let value = bytes[offset..<offset + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let value = littleEndian(bytes[offset..<offset + 8])
         offset += 8
         return value
     }
