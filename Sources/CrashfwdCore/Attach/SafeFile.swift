@@ -105,10 +105,7 @@ final class SafeFile {
 
     /// Returns the path the kernel holds for an open descriptor.
     static func descriptorPath(_ descriptor: Int32) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/fd/\(descriptor)", &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
-        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        FileIO.linkTarget("/proc/self/fd/\(descriptor)")
     }
 
     /// Returns a directory's real path, or the path itself when it cannot be resolved.

@@ -19,9 +19,9 @@ extension HTTPClient: HTTPTransport {}
 
 /// A child process, `crashfwd http-worker`, that sends the requests of one delivery thread.
 ///
-/// libcurl and the libraries it loads take about 4 MB of resident memory. Sending requests from a child process that exits after `idleSeconds` without a request
-/// returns that memory once a burst of crashes has been delivered, instead of keeping it
-/// for the life of the daemon. The child is started on the first request, and again after
+/// libcurl and the libraries it loads take about 4 MB of resident memory. A child process
+/// that exits after `idleSeconds` without a request returns that memory once a burst of
+/// crashes has been delivered, instead of keeping it for the life of the daemon. The child is started on the first request, and again after
 /// it exits or fails. The kernel kills it when the delivery thread that started it ends,
 /// so a daemon killed with SIGKILL does not leave a request running.
 ///
@@ -135,8 +135,7 @@ final class HTTPWorker {
     /// not exited within a second is killed.
     func stop() {
         guard isRunning else { return }
-        close(socket)
-        socket = -1
+        closeSocket()
         for _ in 0..<100 {
             var status: Int32 = 0
             let result = waitpid(process, &status, WNOHANG)
@@ -192,13 +191,10 @@ final class HTTPWorker {
     /// `/proc/self/exe` itself, which still runs the binary of this process. The path is
     /// preferred because under valgrind the link would run valgrind's tool binary.
     func resolvedExecutable() -> String {
-        guard executable == "/proc/self/exe" else { return executable }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink(executable, &buffer, buffer.count - 1)
-        guard length > 0 else { return executable }
-        let path = String(
-            decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return path.hasSuffix(" (deleted)") ? executable : path
+        guard executable == "/proc/self/exe", let path = FileIO.linkTarget(executable),
+            !path.hasSuffix(" (deleted)")
+        else { return executable }
+        return path
     }
 
     /// Returns this process's environment without the variables that hold an API key
@@ -220,18 +216,22 @@ final class HTTPWorker {
         guard isRunning else { return }
         var status: Int32 = 0
         guard waitpid(process, &status, WNOHANG) == process else { return }
-        close(socket)
-        socket = -1
+        closeSocket()
         Log.warning(
             "HTTP worker exited while idle; starting a new one",
             ["PID": "\(process)", "EXIT": HTTPWorker.describe(status)])
     }
 
+    /// Closes the daemon's end of the socket, which marks the child as stopped.
+    private func closeSocket() {
+        close(socket)
+        socket = -1
+    }
+
     /// Kills the child after a failure and returns how it ended.
     private func kill() -> String {
         guard isRunning else { return "not running" }
-        close(socket)
-        socket = -1
+        closeSocket()
         Glibc.kill(process, SIGKILL)
         return waitForExit()
     }
