@@ -90,9 +90,8 @@ public final class Deliverer: Sendable {
         while !isStopping {
             let next = deliverDue(now: Clock.now(), clients: clients)
             if isStopping { break }
-            clients.stopIdleWorker()
             var seconds = next.map { max(0, $0 - Clock.now()) }
-            if let stop = clients.secondsUntilWorkerStop() { seconds = min(seconds ?? stop, stop) }
+            if let stop = clients.stopIdleWorker() { seconds = min(seconds ?? stop, stop) }
             wait(seconds: seconds)
         }
     }
@@ -275,13 +274,9 @@ final class ClientCache {
         return client
     }
 
-    /// Stops the worker when it has been idle long enough.
-    func stopIdleWorker() { worker?.stopIfIdle(now: Clock.monotonic()) }
-
-    /// Seconds until a running worker has been idle long enough to stop, or nil.
-    func secondsUntilWorkerStop() -> Double? {
-        worker?.secondsUntilIdleStop(now: Clock.monotonic())
-    }
+    /// Stops the worker when it has been idle long enough. Returns the seconds until a
+    /// worker that still runs will be, or nil when none runs.
+    func stopIdleWorker() -> Double? { worker?.stopIfIdle(now: Clock.monotonic()) }
 
     func stopWorker() { worker?.stop() }
 }

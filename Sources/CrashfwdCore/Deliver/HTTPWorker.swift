@@ -45,14 +45,14 @@ final class HTTPWorker {
 
     var isRunning: Bool { socket >= 0 }
 
-    /// Stops the child when it has been idle for `idleSeconds`.
-    func stopIfIdle(now: Double) {
-        if isRunning && now - lastUsed >= idleSeconds { stop() }
-    }
-
-    /// Seconds until `stopIfIdle` stops the running child, or nil when none runs.
-    func secondsUntilIdleStop(now: Double) -> Double? {
-        isRunning ? max(0, lastUsed + idleSeconds - now) : nil
+    /// Stops the child when it has been idle for `idleSeconds`. Returns the seconds until
+    /// a child that still runs will have been, or nil when none runs.
+    func stopIfIdle(now: Double) -> Double? {
+        guard isRunning else { return nil }
+        let left = lastUsed + idleSeconds - now
+        guard left <= 0 else { return left }
+        stop()
+        return nil
     }
 
     /// Sends one request and returns the response, whatever its status. `progress` receives
