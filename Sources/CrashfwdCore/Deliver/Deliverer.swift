@@ -256,7 +256,7 @@ struct DeliveryState: Sendable {
 /// The HTTP clients of one delivery thread, one per destination. With a worker executable
 /// they send through one `HTTPWorker`; without, they run libcurl in this process.
 final class ClientCache {
-    private var clients: [String: HTTPClient] = [:]
+    private let clients = HTTPClientPool()
     private let worker: HTTPWorker?
 
     init(workerExecutable: String?, idleSeconds: Double) {
@@ -268,10 +268,7 @@ final class ClientCache {
         if let worker {
             return WorkerHTTPClient(worker: worker, handleKey: destination.name, options: options)
         }
-        if let client = clients[destination.name] { return client }
-        let client = try HTTPClient(options: options)
-        clients[destination.name] = client
-        return client
+        return try clients.client(for: destination.name, options: options)
     }
 
     /// Stops the worker when it has been idle long enough. Returns the seconds until a

@@ -175,6 +175,19 @@ extension HTTPClient {
     }
 }
 
+/// libcurl clients by name (a destination's), each reused, with its open connection, while
+/// its options stay the same. Not thread-safe.
+final class HTTPClientPool {
+    private var clients: [String: (options: TransportOptions, client: HTTPClient)] = [:]
+
+    func client(for name: String, options: TransportOptions) throws -> HTTPClient {
+        if let cached = clients[name], cached.options == options { return cached.client }
+        let client = try HTTPClient(options: options)
+        clients[name] = (options, client)
+        return client
+    }
+}
+
 /// Receives the body and headers from libcurl's callbacks.
 final class ResponseCollector {
     var body: [UInt8] = []

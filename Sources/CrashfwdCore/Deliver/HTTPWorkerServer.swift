@@ -23,7 +23,7 @@ public enum HTTPWorkerServer {
         // the process group. The daemon lets the request in flight finish before it exits,
         // so the worker ends only when the daemon closes the socket or dies.
         for stopSignal in [SIGTERM, SIGINT, SIGHUP] { signal(stopSignal, SIG_IGN) }
-        var clients: [String: (options: TransportOptions, client: HTTPClient)] = [:]
+        let clients = HTTPClientPool()
         while true {
             let frame: WorkerFrame
             do {
@@ -38,7 +38,7 @@ public enum HTTPWorkerServer {
             let reply: WorkerFrame
             do {
                 let request = try WorkerRequest(decoding: frame.payload)
-                let response = try perform(request, socket: socket, clients: &clients)
+                let response = try perform(request, socket: socket, clients: clients)
                 reply = WorkerFrame(kind: .response, payload: response.encoded())
             } catch let error as TransportError {
                 reply = failure(code: error.code, message: error.message)
@@ -62,16 +62,9 @@ public enum HTTPWorkerServer {
     }
 
     private static func perform(
-        _ request: WorkerRequest, socket: Int32,
-        clients: inout [String: (options: TransportOptions, client: HTTPClient)]
+        _ request: WorkerRequest, socket: Int32, clients: HTTPClientPool
     ) throws -> HTTPResponse {
-        let client: HTTPClient
-        if let cached = clients[request.handleKey], cached.options == request.options {
-            client = cached.client
-        } else {
-            client = try HTTPClient(options: request.options)
-            clients[request.handleKey] = (request.options, client)
-        }
+        let client = try clients.client(for: request.handleKey, options: request.options)
         switch request.body {
         case .json(let body):
             return try client.postJSON(url: request.url, body: body)
