@@ -21,9 +21,9 @@ static inline int crashfwd_kill_with_parent(void) {
 }
 
 // Starts PATH with ARGV and the environment ENVP. SOCKET becomes the child's
-// descriptor 3 and every descriptor above it is closed. Signal handling starts afresh:
-// nothing blocked, every handler at its default, so the signals this process blocks for
-// its signalfd still end the child. Returns 0 or an errno value.
+// descriptor 3 and every descriptor above it is closed. Signal handling starts afresh,
+// with nothing blocked and every handler at its default, because the mask this process
+// keeps for its signalfd would otherwise pass to the child. Returns 0 or an errno value.
 static inline int crashfwd_spawn_with_socket(
     pid_t *pid, const char *path, char *const argv[], char *const envp[], int socket) {
     posix_spawn_file_actions_t actions;
@@ -38,7 +38,7 @@ static inline int crashfwd_spawn_with_socket(
         posix_spawn_file_actions_destroy(&actions);
         return result;
     }
-    if (result == 0) result = posix_spawn_file_actions_adddup2(&actions, socket, 3);
+    result = posix_spawn_file_actions_adddup2(&actions, socket, 3);
     if (result == 0) result = posix_spawn_file_actions_addclosefrom_np(&actions, 4);
     if (result == 0) result = posix_spawnattr_setsigmask(&attributes, &none);
     if (result == 0) result = posix_spawnattr_setsigdefault(&attributes, &all);
