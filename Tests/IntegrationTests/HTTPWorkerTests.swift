@@ -47,8 +47,8 @@ struct HTTPWorkerTests {
         #expect(crashfwd.stop() == 0)
     }
 
-    /// stop() must wake every delivery thread, not only the first one to read the signal;
-    /// the others would sleep until their next check, up to a minute later.
+    /// stop() must wake every delivery thread, not only the first one to read the signal.
+    /// The others would sleep until their next check, up to a minute later.
     @Test func stopWakesEveryDeliveryThread() throws {
         let sandbox = try SandboxServer()
         let config = CrashfwdProcess.config(sandbox: sandbox).replacingOccurrences(
@@ -88,7 +88,7 @@ struct HTTPWorkerTests {
     @Test func workerDiesWithDaemon() throws {
         let (sandbox, crashfwd, worker) = try Self.startWithRequestInFlight(pid: 5201)
         defer { withExtendedLifetime(sandbox) {} }
-        // The key comes with each request, so the worker's environment goes without it.
+        // The key comes with each request, so the worker's environment must not contain it.
         let environment = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(worker)/environ"))
         let variables = String(decoding: environment, as: UTF8.self).split(separator: "\0")
         #expect(variables.contains { $0.hasPrefix("PATH=") })

@@ -62,7 +62,9 @@ struct WorkerFrame {
         let length = Int(littleEndian(header[1...4]))
         guard length <= maximumPayloadBytes else {
             throw WorkerProtocolError(
-                description: "HTTP worker frame of \(length) bytes is too long")
+                description:
+                    "HTTP worker frame of \(length) bytes is too long (at most \(maximumPayloadBytes))"
+            )
         }
         let payload = try readExactly(length, from: socket, endAllowed: false) ?? []
         return WorkerFrame(kind: kind, payload: payload)
